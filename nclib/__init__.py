@@ -1,0 +1,3 @@
+"""nclib: neurally compiled libraries for language models."""
+
+__version__ = "0.1.0"

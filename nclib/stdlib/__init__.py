@@ -1,0 +1,1 @@
+"""Standard library routines, each a plain Python file compiled by `nclib.stdlib()`."""
