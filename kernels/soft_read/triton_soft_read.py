@@ -15,7 +15,7 @@ def soft_read_fwd_kernel(
 ):
     # O[b] = W[b] @ M[b]; W: [B, N, A], M: [B, A, V], O: [B, N, V]. Also used for dM = W^T @ dO
     # and for soft_write's dvalues, through the strides of the host wrapper.
-    i_b, i_n, i_v = tl.program_id(0), tl.program_id(1), tl.program_id(2)
+    i_b, i_n, i_v = tl.program_id(0).to(tl.int64), tl.program_id(1), tl.program_id(2)
     o_n = i_n * BLOCK_N + tl.arange(0, BLOCK_N)
     o_v = i_v * BLOCK_V + tl.arange(0, BLOCK_V)
     acc = tl.zeros([BLOCK_N, BLOCK_V], dtype=ACC)
@@ -38,7 +38,7 @@ def soft_read_bwd_kernel(
 ):
     # Program (b, a-block): dM[b, a, :] = W[b, :, a]^T @ dO[b] over all of V, and
     # dW[b, :, a] = dO[b] @ M[b, a, :]^T; N is small, so all N rows are looped here.
-    i_b, i_a = tl.program_id(0), tl.program_id(1)
+    i_b, i_a = tl.program_id(0).to(tl.int64), tl.program_id(1)
     o_a = i_a * BLOCK_A + tl.arange(0, BLOCK_A)
     for n0 in range(0, N, BLOCK_N):
         o_n = n0 + tl.arange(0, BLOCK_N)

@@ -16,7 +16,7 @@ def soft_write_fwd_kernel(
 ):
     # O[b, a, v] = M[b, a, v] * (1 - sum_n W[b, n, a]) + sum_n W[b, n, a] * X[b, n, v].
     # Each program reads and writes only its own [BLOCK_A, BLOCK_V] tile, so O may alias M.
-    i_b, i_a, i_v = tl.program_id(0), tl.program_id(1), tl.program_id(2)
+    i_b, i_a, i_v = tl.program_id(0).to(tl.int64), tl.program_id(1), tl.program_id(2)
     o_a = i_a * BLOCK_A + tl.arange(0, BLOCK_A)
     o_v = i_v * BLOCK_V + tl.arange(0, BLOCK_V)
     erase = tl.zeros([BLOCK_A], dtype=ACC)
@@ -45,7 +45,7 @@ def soft_write_bwd_kernel(
     #   dM[b, a, v] = dO[b, a, v] * (1 - sum_n W[b, n, a])
     #   dW[b, n, a] = sum_v dO[b, a, v] * (X[b, n, v] - M[b, a, v])
     # dX = W @ dO is a soft_read and is launched by the host wrapper.
-    i_b, i_a = tl.program_id(0), tl.program_id(1)
+    i_b, i_a = tl.program_id(0).to(tl.int64), tl.program_id(1)
     o_a = i_a * BLOCK_A + tl.arange(0, BLOCK_A)
     erase = tl.zeros([BLOCK_A], dtype=ACC)
     for n0 in range(0, N, BLOCK_N):

@@ -17,7 +17,7 @@ def stack_push_fwd_kernel(
     ACC: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_F: tl.constexpr,
 ):
     # Depth d in [0, K]; stack rows are depths 0..K-1, the pointer has all K + 1.
-    i_b = tl.program_id(0)
+    i_b = tl.program_id(0).to(tl.int64)
     o_d = tl.arange(0, BLOCK_D)
     m_sp = o_d < K + 1
     m_k = o_d < K
@@ -43,7 +43,7 @@ def stack_push_bwd_kernel(
     S, SP, FR, G, DOS, DOSP, DS, DSP, DFR, DG, K, F,
     ACC: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_F: tl.constexpr,
 ):
-    i_b = tl.program_id(0)
+    i_b = tl.program_id(0).to(tl.int64)
     o_d = tl.arange(0, BLOCK_D)
     m_sp = o_d < K + 1
     m_k = o_d < K
@@ -80,7 +80,7 @@ def stack_pop_fwd_kernel(
     ACC: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_F: tl.constexpr,
 ):
     # The top frame lives at stack row d - 1 with probability sp[d], d in [1, K].
-    i_b = tl.program_id(0)
+    i_b = tl.program_id(0).to(tl.int64)
     o_d = tl.arange(0, BLOCK_D)
     m_sp = o_d < K + 1
     m_top = (o_d >= 1) & m_sp
@@ -104,7 +104,7 @@ def stack_pop_bwd_kernel(
     S, SP, G, DOF, DOSP, DS, DSP, DG, K, F,
     ACC: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_F: tl.constexpr,
 ):
-    i_b = tl.program_id(0)
+    i_b = tl.program_id(0).to(tl.int64)
     o_d = tl.arange(0, BLOCK_D)
     m_sp = o_d < K + 1
     m_top = (o_d >= 1) & m_sp
