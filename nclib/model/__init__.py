@@ -1,0 +1,39 @@
+"""NCLlama: LLaMA-family causal LMs with the reasoning module (DESIGN.md §6).
+
+Importing this package registers `NCLlamaConfig` / `NCLlamaForCausalLM` with `AutoConfig` and
+`AutoModelForCausalLM` (model_type "ncllama"), and for `trust_remote_code` saving.
+"""
+
+from transformers import AutoConfig, AutoModelForCausalLM
+
+from .configuration_ncllama import NCLlamaConfig
+from .defaults import llama32_tokenizer_path, load_llama32_tokenizer, load_smollm2, load_smollm2_tokenizer, smollm2_path
+from .errors import LibraryMismatchError, MissingDefaultError, NCLlamaError, TokenizerStyleError, UnsupportedBaseModelError
+from .modeling_ncllama import NCLlamaForCausalLM, NCLlamaOutput
+from .reasoning import CallStatus, NCCall
+from .tokens import NumberVocab
+
+AutoConfig.register(NCLlamaConfig.model_type, NCLlamaConfig, exist_ok=True)
+AutoModelForCausalLM.register(NCLlamaConfig, NCLlamaForCausalLM, exist_ok=True)
+# save_pretrained writes auto_map + these source files, so a saved directory also loads with trust_remote_code.
+NCLlamaConfig.register_for_auto_class()
+NCLlamaForCausalLM.register_for_auto_class("AutoModelForCausalLM")
+
+__all__ = [
+    "CallStatus",
+    "LibraryMismatchError",
+    "MissingDefaultError",
+    "NCCall",
+    "NCLlamaConfig",
+    "NCLlamaError",
+    "NCLlamaForCausalLM",
+    "NCLlamaOutput",
+    "NumberVocab",
+    "TokenizerStyleError",
+    "UnsupportedBaseModelError",
+    "llama32_tokenizer_path",
+    "load_llama32_tokenizer",
+    "load_smollm2",
+    "load_smollm2_tokenizer",
+    "smollm2_path",
+]

@@ -1,0 +1,105 @@
+"""NCLlama configuration: a LLaMA config plus the reasoning-module settings and the library."""
+
+from huggingface_hub.dataclasses import strict
+from transformers import LlamaConfig
+
+WRITER_KINDS = ("tape", "value_head")
+NUMBER_STYLES = ("chunk3", "digits")
+ARG_KINDS = ("int", "list")
+
+
+@strict
+class NCLlamaConfig(LlamaConfig):
+    r"""Configuration of [`NCLlamaForCausalLM`]: every [`LlamaConfig`] field, plus the `nc_*` fields below.
+
+    The library is stored as its JSON manifest (`nc_library`) and a description of each routine
+    (`nc_routines`); its tensors live in the model's state dict (safetensors), and
+    `nc_library_fingerprint` is the SHA-256 of those tensors at save time, checked on load.
+
+    Example:
+    ```python
+    >>> from nclib.model import NCLlamaConfig, NCLlamaForCausalLM
+    >>> config = NCLlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+    ...                        num_attention_heads=4, num_key_value_heads=2, vocab_size=128256)
+    >>> model = NCLlamaForCausalLM(config)  # no routines: the module never fires
+    ```
+    """
+
+    model_type = "ncllama"
+
+    # The library: manifest (from `nclib.Library.manifest()`), one entry per routine
+    # {"name", "args": ["int"|"list", ...], "returns": "int"|"list", "lo", "V"} in router order,
+    # the shapes/dtypes of each routine's tensors {routine: {tensor: [shape, dtype]}}, and the
+    # SHA-256 of the tensors.
+    nc_library: dict | None = None
+    nc_routines: list | None = None
+    nc_library_tensors: dict | None = None
+    nc_library_fingerprint: str | None = None
+    # Train the library's float tensors (they become parameters; otherwise frozen buffers).
+    nc_train_library: bool = False
+
+    # How numbers are tokenized: "chunk3" (LLaMA-3: 1-3 digit tokens, left to right) or
+    # "digits" (SmolLM2: one token per digit). `nc_number_tokens` maps each digit string that is a
+    # single token ("0".."9", and "00".."999" for chunk3) to its id.
+    nc_number_style: str = "chunk3"
+    nc_number_tokens: dict | None = None
+    nc_minus_token_ids: list | None = None
+    # Tokens written between list elements (", " by default) and after the answer (EOS by default).
+    nc_separator_token_ids: list | None = None
+    nc_end_token_ids: list | None = None
+
+    # Result writer: "tape" (render the machine's output into tokens and mix their probabilities
+    # into the logits) or "value_head" (the paper's learned value head, kept for ablation).
+    nc_writer: str = "tape"
+    # Longest list argument the reader passes to the machine, and longest rendered answer.
+    nc_max_list_len: int = 16
+    nc_max_answer_tokens: int = 96
+    # Width of the reader's pointer attention.
+    nc_pointer_dim: int = 64
+    # Initial router bias toward "no call" (router weights start at zero, so an untrained
+    # module never fires and the wrapped model equals its base) and initial writer gate bias.
+    nc_router_no_call_bias: float = 8.0
+    nc_writer_gate_bias: float = 8.0
+    # Adaptive recurrence of the machine.
+    nc_max_steps: int = 4096
+    nc_halt_eps: float = 1e-3
+    # A call whose unhalted remainder exceeds this falls back to "no call".
+    nc_max_remainder: float = 0.5
+    # Weights of the auxiliary losses added to the LM loss.
+    nc_remainder_loss_weight: float = 0.01
+    nc_router_loss_weight: float = 1.0
+    nc_reader_loss_weight: float = 1.0
+
+    def __post_init__(self, **kwargs):
+        super().__post_init__(**kwargs)
+        if self.nc_routines is None:
+            self.nc_routines = []
+
+    def validate_architecture(self):
+        """Part of `@strict` validation: reasoning-module settings, with the bad value in the message."""
+        super().validate_architecture()
+        if self.nc_writer not in WRITER_KINDS:
+            raise ValueError(f"nc_writer must be one of {WRITER_KINDS}, got {self.nc_writer!r}")
+        if self.nc_number_style not in NUMBER_STYLES:
+            raise ValueError(f"nc_number_style must be one of {NUMBER_STYLES}, got {self.nc_number_style!r}")
+        for name in ("nc_max_list_len", "nc_max_answer_tokens", "nc_pointer_dim", "nc_max_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 < self.nc_halt_eps < 1.0:
+            raise ValueError(f"nc_halt_eps must be in (0, 1), got {self.nc_halt_eps}")
+        for i, routine in enumerate(self.nc_routines or []):
+            missing = {"name", "args", "returns", "lo", "V"} - set(routine)
+            if missing:
+                raise ValueError(f"nc_routines[{i}] lacks {sorted(missing)}: {routine!r}")
+            bad = [a for a in routine["args"] if a not in ARG_KINDS]
+            if bad or routine["returns"] not in ARG_KINDS:
+                raise ValueError(f"nc_routines[{i}] ({routine['name']!r}): argument/return kinds must be in {ARG_KINDS}, got {routine!r}")
+            if routine["V"] < 2:
+                raise ValueError(f"nc_routines[{i}] ({routine['name']!r}): value range V must be >= 2, got {routine['V']}")
+
+    @property
+    def nc_max_args(self) -> int:
+        return max([len(r["args"]) for r in self.nc_routines] + [1])
+
+
+__all__ = ["NCLlamaConfig"]

@@ -1,0 +1,248 @@
+"""NCLlamaForCausalLM: a LLaMA causal LM whose logits pass through the reasoning module."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+from transformers import GenerationMixin, LlamaConfig, LlamaForCausalLM, LlamaModel
+from transformers.cache_utils import Cache
+from transformers.modeling_outputs import CausalLMOutputWithPast
+from transformers.models.llama.modeling_llama import LlamaPreTrainedModel
+
+from .configuration_ncllama import NCLlamaConfig
+from .errors import LibraryMismatchError, UnsupportedBaseModelError
+from .library import fingerprint, library_fields
+from .reasoning import CallState, NCCall, NCReader, NCRouter, NCWriter, ReasoningModule
+from .tokens import number_token_fields
+
+# LlamaConfig fields that describe a checkpoint file rather than the architecture.
+_DROP_FROM_BASE = ("quantization_config", "_name_or_path", "architectures", "auto_map", "model_type",
+                   "transformers_version", "_commit_hash", "dtype", "torch_dtype")
+
+
+@dataclass
+class NCLlamaOutput(CausalLMOutputWithPast):
+    """CausalLMOutputWithPast plus the reasoning module's per-example report ([B] tensors).
+
+    nc_status: `CallStatus` codes; nc_routine: routine index (-1: none); nc_trigger: trigger column;
+    nc_steps / nc_remainder: machine steps and unhalted mass; nc_losses: the auxiliary losses
+    (router, reader, remainder) that were added to `loss`; nc_state: carried by `generate()`.
+    """
+
+    nc_status: torch.Tensor | None = None
+    nc_routine: torch.Tensor | None = None
+    nc_trigger: torch.Tensor | None = None
+    nc_steps: torch.Tensor | None = None
+    nc_remainder: torch.Tensor | None = None
+    nc_losses: dict | None = None
+    nc_state: CallState | None = None
+
+
+class NCLlamaPreTrainedModel(LlamaPreTrainedModel):
+    config_class = NCLlamaConfig
+    config: NCLlamaConfig
+    base_model_prefix = "model"
+    supports_gradient_checkpointing = True
+    _no_split_modules = ["LlamaDecoderLayer"]
+
+    def _init_weights(self, module):
+        if isinstance(module, (NCRouter, NCReader, NCWriter)):
+            module.reset_parameters()
+        elif isinstance(module, ReasoningModule):
+            module.reset_parameters()
+        else:
+            super()._init_weights(module)
+
+
+class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
+    _tied_weights_keys = {"lm_head.weight": "model.embed_tokens.weight"}
+
+    def __init__(self, config: NCLlamaConfig):
+        super().__init__(config)
+        self.model = LlamaModel(config)
+        self.vocab_size = config.vocab_size
+        self.lm_head = torch.nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.reasoning = ReasoningModule(config)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        cache: Cache | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.LongTensor | None = None,
+        use_cache: bool | None = None,
+        logits_to_keep: int | torch.Tensor = 0,
+        nc_call: NCCall | dict | None = None,
+        nc_state: CallState | None = None,
+        **kwargs,
+    ) -> NCLlamaOutput:
+        r"""Like `LlamaForCausalLM.forward`, plus:
+
+        nc_call: a teacher-forced call (`NCCall` or a dict with `trigger`, `routine`, `args`); the
+            router and reader then get supervised losses and the call uses the given routing.
+        nc_state: the reasoning state of the previous generation step (generate() passes it).
+        """
+        past_len = cache.get_seq_length() if cache is not None else 0
+        outputs = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                             cache=cache, inputs_embeds=inputs_embeds, use_cache=use_cache, **kwargs)
+        hidden = outputs.last_hidden_state  # [B, T, H]
+        B, T, _ = hidden.shape
+        if attention_mask is not None and attention_mask.dim() == 2:
+            valid = attention_mask[:, -T:].bool()
+        else:
+            valid = torch.ones(B, T, dtype=torch.bool, device=hidden.device)
+        if isinstance(nc_call, dict):
+            nc_call = NCCall(**nc_call)
+        if nc_state is not None and past_len == 0:
+            nc_state = None  # a fresh prompt
+        plan, state, aux = self.reasoning(hidden, input_ids, valid, past_len, nc_call, nc_state,
+                                          keep_history=bool(use_cache) and not self.training)
+        if plan.hidden_delta is not None:
+            hidden = hidden + plan.hidden_delta
+        keep = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) and logits_to_keep > 0 else slice(None)
+        if isinstance(logits_to_keep, torch.Tensor):
+            keep = logits_to_keep
+        logits = self.lm_head(hidden[:, keep])
+        if plan.tape_rows is not None:
+            plan.mask, plan.gate, plan.tape_rows = plan.mask[:, keep], plan.gate[:, keep], plan.tape_rows[:, keep]
+            logits = self.reasoning.mix_logits(logits, plan)
+
+        loss = None
+        if labels is not None:
+            loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.vocab_size, **kwargs)
+            weights = {"router": self.config.nc_router_loss_weight, "reader": self.config.nc_reader_loss_weight,
+                       "remainder": self.config.nc_remainder_loss_weight}
+            for k, v in aux.items():
+                loss = loss + weights[k] * v
+        return NCLlamaOutput(
+            loss=loss, logits=logits, cache=outputs.cache, hidden_states=outputs.hidden_states, attentions=outputs.attentions,
+            nc_status=state.status, nc_routine=state.routine, nc_trigger=state.trigger, nc_steps=state.steps,
+            nc_remainder=state.remainder, nc_losses=aux, nc_state=state if use_cache else None,
+        )
+
+    def _update_model_kwargs_for_generation(self, outputs, model_kwargs, is_encoder_decoder=False, num_new_tokens=1):
+        model_kwargs = super()._update_model_kwargs_for_generation(outputs, model_kwargs, is_encoder_decoder, num_new_tokens)
+        if getattr(outputs, "nc_state", None) is not None:
+            model_kwargs["nc_state"] = outputs.nc_state
+        return model_kwargs
+
+    # --- construction from a base LLaMA -------------------------------------------------------
+
+    @classmethod
+    def from_base(cls, model_or_path, library=None, tokenizer=None, *, gguf_file: str | None = None,
+                  separator: str = ", ", end_token_ids: list[int] | None = None, **reasoning_kwargs) -> "NCLlamaForCausalLM":
+        """Wrap a LLaMA-family causal LM with the reasoning module.
+
+        model_or_path: a `LlamaForCausalLM`, a `LlamaConfig` (random weights), a local checkpoint
+            directory (LLaMA 3.2 1B/3B, ...; `gguf_file=` for a GGUF inside it), or "smollm2" for
+            the embedded SmolLM2-135M-Instruct default.
+        library: an `nclib.Library`, a list of `Program`s, or None (no routines: never fires).
+        tokenizer: needed to learn how numbers are tokenized; loaded from the directory or the
+            embedded default when not given.
+        reasoning_kwargs: any `nc_*` config field (e.g. nc_writer="value_head").
+
+        The backbone's modules are reused as they are (no copy); its outputs are unchanged wherever
+        the module does not fire, which is everywhere until the router is trained or a call is forced.
+        """
+        base, tokenizer = _load_base(model_or_path, tokenizer, gguf_file)
+        base_dict = {k: v for k, v in base.config.to_dict().items() if k not in _DROP_FROM_BASE}
+        fields, tensors = library_fields(library)
+        if tokenizer is not None:
+            fields.update(number_token_fields(tokenizer, separator=separator, end_token_ids=end_token_ids))
+        elif fields["nc_routines"]:
+            raise ValueError("from_base needs tokenizer= to read and write numbers (the model was passed without one)")
+        fields.update(reasoning_kwargs)
+        config = NCLlamaConfig(**base_dict, **fields)
+        config.nc_library_fingerprint = fingerprint(tensors)
+        config.dtype = base.dtype
+        with torch.device("meta"):
+            model = cls(config)
+        model.model, model.lm_head = base.model, base.lm_head
+        model.reasoning = ReasoningModule(config)
+        model.reasoning.apply(model._init_weights)
+        model.reasoning.library.load_from(tensors)
+        model.generation_config = base.generation_config
+        return model
+
+    # --- save / load with the library check --------------------------------------------------
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        self.config.nc_library_fingerprint = self.reasoning.library.fingerprint()
+        return super().save_pretrained(save_directory, *args, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, library=None, **kwargs):
+        """`PreTrainedModel.from_pretrained`, then a check that the library tensors are the ones
+        saved (fingerprint), and, with `library=`, that the checkpoint holds that library."""
+        model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        model.check_library(library)
+        return model
+
+    def check_library(self, library=None) -> None:
+        """Raise LibraryMismatchError if the tensors do not match the saved fingerprint, or the
+        checkpoint's routines differ from `library` (an nclib Library / list of Programs)."""
+        got = self.reasoning.library.fingerprint()
+        want = self.config.nc_library_fingerprint
+        if want is not None and got != want:
+            raise LibraryMismatchError(
+                f"the library tensors in the checkpoint do not match its config (fingerprint {got[:12]} != {want[:12]}): "
+                "the weights file is corrupt, incomplete, or from another library")
+        if library is not None:
+            fields, tensors = library_fields(library)
+            mine = [(r["name"], r["table_sha256"]) for r in (self.config.nc_library or {}).get("routines", [])]
+            theirs = [(r["name"], r["table_sha256"]) for r in fields["nc_library"]["routines"]]
+            if mine != theirs:
+                raise LibraryMismatchError(f"checkpoint library routines {[n for n, _ in mine]} differ from the expected "
+                                           f"library {[n for n, _ in theirs]} (names or compiled programs)")
+            if fingerprint(tensors) != got and not self.config.nc_train_library:
+                raise LibraryMismatchError("checkpoint library tensors differ from the expected library's tensors")
+
+
+def _load_base(model_or_path, tokenizer, gguf_file):
+    """-> (LlamaForCausalLM, tokenizer or None), refusing anything that is not LLaMA-family."""
+    from .defaults import load_smollm2, load_smollm2_tokenizer
+
+    if isinstance(model_or_path, str) and model_or_path.lower() == "smollm2":
+        return load_smollm2(), tokenizer if tokenizer is not None else load_smollm2_tokenizer()
+    if isinstance(model_or_path, LlamaConfig) or (hasattr(model_or_path, "model_type") and not hasattr(model_or_path, "forward")):
+        _check_llama(model_or_path)
+        if isinstance(model_or_path, NCLlamaConfig):
+            raise UnsupportedBaseModelError("from_base takes a base LLaMA config, got an NCLlamaConfig")
+        return LlamaForCausalLM(model_or_path), tokenizer
+    if isinstance(model_or_path, (str, os.PathLike)):
+        path = os.fspath(model_or_path)
+        if not os.path.isdir(path):
+            raise FileNotFoundError(f"from_base: {path!r} is not a local directory (no hub access); pass a LlamaForCausalLM, "
+                                    "a LlamaConfig, a local checkpoint directory, or 'smollm2'")
+        if gguf_file is None:
+            from transformers import AutoConfig
+
+            _check_llama(AutoConfig.from_pretrained(path))
+        base = LlamaForCausalLM.from_pretrained(path, gguf_file=gguf_file) if gguf_file else LlamaForCausalLM.from_pretrained(path)
+        _check_llama(base.config)
+        if tokenizer is None:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(path, gguf_file=gguf_file) if gguf_file else AutoTokenizer.from_pretrained(path)
+        return base, tokenizer
+    if isinstance(model_or_path, NCLlamaForCausalLM):
+        raise UnsupportedBaseModelError("from_base was given an NCLlamaForCausalLM; it is already wrapped")
+    if not isinstance(model_or_path, LlamaForCausalLM):
+        _check_llama(getattr(model_or_path, "config", None), type(model_or_path).__name__)
+    return model_or_path, tokenizer
+
+
+def _check_llama(config, cls_name: str | None = None) -> None:
+    model_type = getattr(config, "model_type", None)
+    if model_type != "llama" or cls_name not in (None, "LlamaForCausalLM"):
+        raise UnsupportedBaseModelError(
+            f"NCLlama wraps LLaMA-family causal LMs (model_type 'llama', LlamaForCausalLM); got model_type "
+            f"{model_type!r}{f' ({cls_name})' if cls_name else ''}")
+
+
+__all__ = ["NCLlamaForCausalLM", "NCLlamaOutput", "NCLlamaPreTrainedModel"]

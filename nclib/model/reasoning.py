@@ -1,0 +1,454 @@
+"""The reasoning module: router -> argument reader -> machine -> result writer.
+
+At most one library call per sequence: the router looks at every position's last hidden state and
+the first position where it picks a routine (instead of "no call") is the *trigger*. The reader
+points at numbers written at or before the trigger, the machine runs the routine on them, and
+the writer acts on the positions from the trigger on: position `trigger + c` predicts answer token
+`c`, so the writer mixes token `c` of the rendered result (the "tape") into that position's
+next-token distribution through a learned gate:
+
+    p(token) = (1 - g) * softmax(lm_logits) + g * p_tape[c](token),   g = w_route * sigmoid(gate(h))
+
+Positions where the module does not write keep their logits untouched, so a module that never
+fires leaves the base model's outputs bit-identical. `w_route` is the router's probability of the
+chosen routine (top-1 routing, as in Switch layers), or 1 when the call is teacher-forced.
+
+Everything is causal (the reader only sees positions up to the trigger), which is what makes the
+KV-cached generation equal the uncached one: during `generate()` the `CallState` carries the
+history of hidden states, token ids and the call's result from one step to the next.
+
+Defined fallbacks (the example gets "no call" and `status` says why): no number in the prompt for
+a scalar argument, a forced argument that is not a number inside the routine's value window
+(numbers outside the window are never pointer candidates), a list longer than `nc_max_list_len`,
+a machine run that did not halt (remainder > `nc_max_remainder`), or no `input_ids` to read from.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, fields, replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .configuration_ncllama import NCLlamaConfig
+from .library import LibraryTensors
+from .tokens import NumberVocab
+
+
+class CallStatus(enum.IntEnum):
+    """Per-example outcome of the reasoning module (`NCLlamaOutput.nc_status`)."""
+
+    NO_CALL = 0  # the router chose "no call" (or there is no routine)
+    CALLED = 1  # the routine ran and its result is written
+    NO_ARGUMENT = 2  # a scalar argument had no in-window number to point at
+    OUT_OF_WINDOW = 3  # a forced argument was not a number inside the routine's value window
+    LIST_TOO_LONG = 4  # a list argument had more than nc_max_list_len elements
+    NOT_HALTED = 5  # the machine's unhalted remainder exceeded nc_max_remainder
+    NO_INPUT_IDS = 6  # called with inputs_embeds only: there are no tokens to read numbers from
+
+
+@dataclass
+class NCCall:
+    """A teacher-forced call (training labels, or a test that fixes routing and arguments).
+
+    trigger: [B] column of the position that predicts the first answer token (-1: no call).
+    routine: [B] index into `config.nc_routines` (-1: no call).
+    args: [B, n_args, L] columns of the last token of each argument's numbers (-1 padded); a scalar
+        argument uses slot 0, a list argument slots 0..len-1 in order.
+    """
+
+    trigger: torch.Tensor
+    routine: torch.Tensor
+    args: torch.Tensor
+
+
+@dataclass
+class CallState:
+    """What generation carries between steps (all [B, ...]); also returned by a plain forward."""
+
+    hidden: torch.Tensor  # [B, T, H] last hidden states seen so far
+    ids: torch.Tensor  # [B, T] token ids (-1 where unknown)
+    valid: torch.Tensor  # [B, T] bool, False for padding
+    trigger: torch.Tensor  # [B] column of the trigger, -1 until the module fires
+    routine: torch.Tensor  # [B]
+    weight: torch.Tensor  # [B] w_route
+    status: torch.Tensor  # [B] CallStatus
+    steps: torch.Tensor  # [B] machine steps
+    remainder: torch.Tensor  # [B] unhalted mass
+    tape: torch.Tensor  # [B, K, C] distribution over the writer's candidate tokens per answer slot
+    tape_len: torch.Tensor  # [B]
+    values: torch.Tensor  # [B, Lmax, Vmax] the machine's output (value-head writer)
+
+    def index_select(self, index: torch.Tensor) -> "CallState":
+        """Reorder/expand along the batch (beam search)."""
+        return replace(self, **{f.name: getattr(self, f.name).index_select(0, index) for f in fields(self)})
+
+
+@dataclass
+class WritePlan:
+    """Where and how the module writes, for the new positions of one forward call."""
+
+    mask: torch.Tensor  # [B, T] bool: positions written
+    gate: torch.Tensor  # [B, T] g (0 where not written)
+    tape_rows: torch.Tensor | None  # [B, T, C] tape distribution at each written position
+    hidden_delta: torch.Tensor | None  # [B, T, H] value-head writer's addition to the hidden state
+
+
+def _st_one(x: torch.Tensor) -> torch.Tensor:
+    """Straight-through 1: forward value exactly 1, gradient that of x."""
+    return x - x.detach() + 1.0
+
+
+class NCRouter(nn.Module):
+    """Hidden state -> logits over ["no call", routine_0, ...]. Starts closed (zero weights)."""
+
+    def __init__(self, config: NCLlamaConfig):
+        super().__init__()
+        self.proj = nn.Linear(config.hidden_size, len(config.nc_routines) + 1)
+        self.no_call_bias = config.nc_router_no_call_bias
+
+    def reset_parameters(self):
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+        with torch.no_grad():
+            self.proj.bias[0] = self.no_call_bias
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.proj(hidden)  # [B, T, R + 1]
+
+
+class NCReader(nn.Module):
+    """Pointer attention from the trigger's hidden state to number positions, one query per
+    (routine, argument) slot. Scalar arguments: softmax over candidates. List arguments: each
+    candidate is a member when its score + bias > 0, elements in text order."""
+
+    def __init__(self, config: NCLlamaConfig):
+        super().__init__()
+        self.n_routines = len(config.nc_routines)
+        self.n_args = config.nc_max_args
+        self.dim = config.nc_pointer_dim
+        self.key = nn.Linear(config.hidden_size, self.dim, bias=False)
+        self.query = nn.Linear(config.hidden_size, max(self.n_routines, 1) * self.n_args * self.dim)
+        self.list_bias = nn.Parameter(torch.zeros(max(self.n_routines, 1) * self.n_args))
+        self.std = config.initializer_range
+
+    def reset_parameters(self):
+        nn.init.normal_(self.key.weight, std=self.std)
+        nn.init.normal_(self.query.weight, std=self.std)
+        nn.init.zeros_(self.query.bias)
+        nn.init.zeros_(self.list_bias)
+
+    def scores(self, h_trigger: torch.Tensor, hidden: torch.Tensor, routine: int, arg: int):
+        """h_trigger: [n, H]; hidden: [n, T, H] -> (scores [n, T], list bias [])."""
+        slot = routine * self.n_args + arg
+        q = self.query(h_trigger).view(-1, max(self.n_routines, 1) * self.n_args, self.dim)[:, slot]  # [n, d]
+        k = self.key(hidden)  # [n, T, d]
+        return torch.einsum("nd,ntd->nt", q, k) / math.sqrt(self.dim), self.list_bias[slot]
+
+
+class NCWriter(nn.Module):
+    """The learned gate g of the tape writer (open at init: weights 0, bias nc_writer_gate_bias),
+    and for the value-head variant the projection of the machine's output into the hidden state."""
+
+    def __init__(self, config: NCLlamaConfig, max_V: int):
+        super().__init__()
+        self.gate = nn.Linear(config.hidden_size, 1)
+        self.gate_bias = config.nc_writer_gate_bias
+        self.kind = config.nc_writer
+        self.std = config.initializer_range
+        if self.kind == "value_head":
+            self.value_proj = nn.Linear(config.nc_max_list_len * max_V, config.hidden_size, bias=False)
+            self.cursor = nn.Embedding(config.nc_max_answer_tokens, config.hidden_size)
+
+    def reset_parameters(self):
+        nn.init.zeros_(self.gate.weight)
+        nn.init.constant_(self.gate.bias, self.gate_bias)
+        if self.kind == "value_head":
+            nn.init.normal_(self.value_proj.weight, std=self.std)
+            nn.init.normal_(self.cursor.weight, std=self.std)
+
+
+class ReasoningModule(nn.Module):
+    """Router, reader, library (with the machine) and writer; see the module docstring."""
+
+    def __init__(self, config: NCLlamaConfig):
+        super().__init__()
+        self.config = config
+        self.routines = list(config.nc_routines)
+        self.vocab = NumberVocab.from_config(config)
+        self.max_V = max([r["V"] for r in self.routines] + [1])
+        self.router = NCRouter(config)
+        self.reader = NCReader(config)
+        self.writer = NCWriter(config, self.max_V)
+        self.library = LibraryTensors(config)
+        if self.routines and not self.vocab.usable:
+            raise ValueError("a config with routines needs the number-token fields (nc_number_tokens); "
+                             "build it with NCLlamaForCausalLM.from_base(..., tokenizer=...)")
+        self._render = {}  # (lo, V) -> (table [V, D], lengths [V])
+
+    def reset_parameters(self):
+        for m in (self.router, self.reader, self.writer):
+            m.reset_parameters()
+
+    def routine_index(self, name: str) -> int:
+        names = [r["name"] for r in self.routines]
+        if name not in names:
+            raise KeyError(f"no routine {name!r} in the library; routines: {names}")
+        return names.index(name)
+
+    # --- state ------------------------------------------------------------------------------
+
+    def empty_state(self, B: int, H: int, device, dtype) -> CallState:
+        C = len(self.vocab.candidate_ids)
+        K = self.config.nc_max_answer_tokens
+        z = torch.zeros(B, dtype=torch.long, device=device)
+        return CallState(
+            hidden=torch.zeros(B, 0, H, device=device, dtype=dtype),
+            ids=torch.zeros(B, 0, dtype=torch.long, device=device),
+            valid=torch.zeros(B, 0, dtype=torch.bool, device=device),
+            trigger=z - 1, routine=z - 1, weight=torch.zeros(B, device=device),
+            status=z.clone(), steps=z.clone(), remainder=torch.zeros(B, device=device),
+            tape=torch.zeros(B, K, C, device=device), tape_len=z.clone(),
+            values=torch.zeros(B, self.config.nc_max_list_len, self.max_V, device=device),
+        )
+
+    # --- forward ----------------------------------------------------------------------------
+
+    def forward(self, hidden, input_ids, valid, start_col: int, call: NCCall | None = None,
+                state: CallState | None = None, keep_history: bool = True):
+        """hidden: [B, T, H] last hidden states of the new columns start_col..start_col+T-1;
+        input_ids: [B, T] or None; valid: [B, T] bool.
+
+        Returns (WritePlan, CallState, aux losses dict). Only the new columns are written.
+        """
+        B, T, H = hidden.shape
+        dev = hidden.device
+        if state is None:
+            state = self.empty_state(B, H, dev, hidden.dtype)
+        ids = input_ids if input_ids is not None else torch.full((B, T), -1, dtype=torch.long, device=dev)
+        all_hidden = torch.cat([state.hidden, hidden], 1)  # [B, T_all, H]
+        all_ids = torch.cat([state.ids, ids], 1)
+        all_valid = torch.cat([state.valid, valid], 1)
+        cols = torch.arange(start_col, start_col + T, device=dev)  # [T]
+        hf = hidden.float()
+        aux = {}
+        st = replace(state)
+
+        router_logits = self.router(hf)  # [B, T, R + 1]
+        if call is not None:
+            aux["router"] = self._router_loss(router_logits, valid, cols, call)
+            fires = (call.trigger >= start_col) & (call.trigger < start_col + T) & (call.routine >= 0)
+            new_trigger = torch.where(fires, call.trigger, -1)
+            new_routine = call.routine
+            new_weight = torch.ones(B, device=dev)
+        else:
+            choice = router_logits.argmax(-1)  # [B, T]
+            firing = (choice > 0) & valid
+            first = torch.where(firing.any(1), firing.float().argmax(1), -1)  # [B]
+            fires = first >= 0
+            new_trigger = torch.where(fires, start_col + first, -1)
+            at = first.clamp_min(0)
+            new_routine = choice[torch.arange(B, device=dev), at] - 1
+            probs = router_logits[torch.arange(B, device=dev), at].softmax(-1)  # [B, R + 1]
+            new_weight = probs.gather(1, (new_routine + 1).clamp_min(0)[:, None])[:, 0]
+        fires = fires & (st.trigger < 0) & bool(self.routines)
+        if bool(fires.any()):
+            st.trigger = torch.where(fires, new_trigger, st.trigger)
+            st.routine = torch.where(fires, new_routine, st.routine)
+            st.weight = torch.where(fires, new_weight, st.weight)
+            self._call(st, fires, all_hidden, all_ids, all_valid, call, aux, input_ids is None and state.ids.numel() == 0)
+        if keep_history:
+            st.hidden, st.ids, st.valid = all_hidden, all_ids, all_valid
+        else:
+            st.hidden, st.ids, st.valid = state.hidden, state.ids, state.valid
+        return self._plan(st, hidden, hf, cols), st, aux
+
+    def _router_loss(self, logits, valid, cols, call: NCCall):
+        """CE: "no call" at every valid position before the trigger, the routine at the trigger."""
+        trig = call.trigger[:, None]
+        target = torch.zeros_like(valid, dtype=torch.long)
+        at_trigger = (cols[None] == trig) & (call.routine[:, None] >= 0)
+        target = torch.where(at_trigger, call.routine[:, None] + 1, target)
+        use = valid & ((cols[None] <= trig) | (call.trigger[:, None] < 0))
+        if not bool(use.any()):
+            return logits.sum() * 0.0
+        return F.cross_entropy(logits[use].float(), target[use])
+
+    def _call(self, st: CallState, fires, all_hidden, all_ids, all_valid, call, aux, no_ids: bool):
+        """Read arguments, run the machine and build the tape for the examples in `fires`."""
+        B, T_all, _ = all_hidden.shape
+        dev = all_hidden.device
+        col = torch.arange(T_all, device=dev)
+        if no_ids:
+            st.status = torch.where(fires, int(CallStatus.NO_INPUT_IDS), st.status)
+            return
+        upto = all_valid & (col[None] <= st.trigger[:, None])  # causal: only up to the trigger
+        value, is_end, overflow = self.vocab.read_numbers(all_ids, upto)
+        reader_losses = []
+        for r, spec in enumerate(self.routines):
+            rows = (fires & (st.routine == r)).nonzero()[:, 0]
+            if rows.numel() == 0:
+                continue
+            lo, V = spec["lo"], spec["V"]
+            h_all = all_hidden[rows].float()  # [n, T_all, H]
+            h_trig = h_all[torch.arange(rows.numel(), device=dev), st.trigger[rows]]  # [n, H]
+            val, end, ovf = value[rows], is_end[rows], overflow[rows]
+            in_window = end & ~ovf & (val >= lo) & (val < lo + V)  # [n, T_all] pointer candidates
+            onehot_idx = (val - lo).clamp(0, V - 1)
+            status = torch.full((rows.numel(),), int(CallStatus.CALLED), device=dev)
+            args = []
+            for j, kind in enumerate(spec["args"]):
+                scores, list_bias = self.reader.scores(h_trig, h_all, r, j)  # [n, T_all]
+                masked = scores.masked_fill(~in_window, float("-inf"))
+                forced = call.args[rows, j] if call is not None else None  # [n, L]
+                if kind == "int":
+                    if forced is not None:
+                        pos = forced[:, 0]
+                        ok = (pos >= 0) & in_window.gather(1, pos.clamp_min(0)[:, None])[:, 0]
+                        status = torch.where(ok, status, int(CallStatus.OUT_OF_WINDOW))
+                        if bool(ok.any()):
+                            reader_losses.append(F.cross_entropy(masked[ok], pos[ok]))
+                        w = F.one_hot(pos.clamp_min(0), T_all).float() * ok[:, None]
+                    else:
+                        has = in_window.any(1)
+                        status = torch.where(has, status, int(CallStatus.NO_ARGUMENT))
+                        w = torch.where(has[:, None], masked.softmax(-1), torch.zeros_like(masked)).nan_to_num(0.0)
+                    dist = torch.zeros(rows.numel(), V, device=dev).scatter_add(1, onehot_idx, w * in_window)  # [n, V]
+                    args.append(dist)
+                else:
+                    L = self.config.nc_max_list_len
+                    member_logit = scores + list_bias  # [n, T_all]
+                    if forced is not None:
+                        member = torch.zeros_like(in_window)
+                        okpos = forced >= 0
+                        member.scatter_(1, forced.clamp_min(0), okpos)
+                        member &= upto[rows]
+                        bad = (member & ~in_window).any(1) | (okpos.sum(1) != member.sum(1))
+                        status = torch.where(bad, int(CallStatus.OUT_OF_WINDOW), status)
+                        good = ~bad
+                        if bool(good.any()):
+                            cand = in_window[good]
+                            reader_losses.append(F.binary_cross_entropy_with_logits(
+                                member_logit[good][cand], member[good][cand].float()))
+                    else:
+                        member = (member_logit > 0) & in_window
+                    lengths = member.sum(1)
+                    status = torch.where(lengths > L, int(CallStatus.LIST_TOO_LONG), status)
+                    # element k = the k-th member in text order
+                    order = torch.where(member, col[None], T_all).sort(1).values[:, :L]  # [n, L]
+                    present = order < T_all
+                    at = order.clamp(max=T_all - 1)
+                    factor = _st_one(torch.sigmoid(member_logit.gather(1, at)))  # [n, L]
+                    oh = F.one_hot(onehot_idx.gather(1, at), V).float()  # [n, L, V]
+                    values = oh * (factor * present)[..., None]
+                    if values.shape[1] < L:
+                        values = F.pad(values, (0, 0, 0, L - values.shape[1]))
+                    args.append((values, lengths.clamp(max=L)))
+            run = status == int(CallStatus.CALLED)
+            if bool(run.any()):
+                res = self.library.execute(r, [a[run] if torch.is_tensor(a) else (a[0][run], a[1][run]) for a in args],
+                                           max_steps=self.config.nc_max_steps, eps=self.config.nc_halt_eps)
+                remainder = res["remainder"].float()
+                sub = run.nonzero()[:, 0]
+                status[sub] = torch.where(remainder > self.config.nc_max_remainder, int(CallStatus.NOT_HALTED), status[sub])
+                tape, tape_len = self._render_tape(spec, res["value"], res.get("lengths"))
+                vals = res["value"] if res["value"].dim() == 3 else res["value"][:, None]
+                ok_rows = rows[sub]
+                st.steps = st.steps.index_put((ok_rows,), res["steps"].long())
+                st.remainder = st.remainder.index_put((ok_rows,), remainder)
+                st.tape = st.tape.index_put((ok_rows,), tape)
+                st.tape_len = st.tape_len.index_put((ok_rows,), tape_len)
+                padded = F.pad(vals.float(), (0, self.max_V - V, 0, self.config.nc_max_list_len - vals.shape[1]))
+                st.values = st.values.index_put((ok_rows,), padded)
+                aux.setdefault("remainder", []).append(remainder)
+            st.status = st.status.index_put((rows,), status)
+        if reader_losses:
+            aux["reader"] = torch.stack(reader_losses).mean()
+        if "remainder" in aux:
+            aux["remainder"] = torch.cat(aux["remainder"]).mean()
+
+    def _render_table(self, lo: int, V: int, device):
+        if (lo, V) not in self._render:
+            self._render[(lo, V)] = self.vocab.render_table(lo, V)
+        table, lengths = self._render[(lo, V)]
+        return table.to(device), lengths.to(device)
+
+    def _render_tape(self, spec, value: torch.Tensor, lengths: torch.Tensor | None):
+        """The machine's output -> (tape [n, K, C], tape_len [n]).
+
+        Each element's slots are laid out by the render length of its most likely value; slot d
+        of an element holds sum_v p(v) [render(v)[d] = token]. Exact for one-hot outputs; for soft
+        outputs, mass on values with a different render length is dropped (a mean-field choice).
+        """
+        dev = value.device
+        C = len(self.vocab.candidate_ids)
+        K = self.config.nc_max_answer_tokens
+        table, rlen = self._render_table(spec["lo"], spec["V"], dev)  # [V, D], [V]
+        if value.dim() == 2:
+            value = value[:, None]  # [n, 1, V]
+            lengths = torch.ones(value.shape[0], dtype=torch.long, device=dev)
+        n, L, V = value.shape
+        D = table.shape[1]
+        idx = torch.where(table >= 0, table, C).t()  # [D, V], C is a dump column
+        elem = torch.zeros(n, L, D, C + 1, device=dev, dtype=value.dtype)
+        elem.scatter_add_(3, idx[None, None].expand(n, L, D, V), value.unsqueeze(2).expand(n, L, D, V))
+        elem = elem[..., :C].reshape(n, L * D, C)
+        hard_len = rlen[value.argmax(-1)]  # [n, L]
+        sep = [self.vocab.candidate_index[t] for t in self.vocab.separator_ids]
+        end = [self.vocab.candidate_index[t] for t in self.vocab.end_ids]
+        # Layout: per example a list of source rows, index < L*D = element slot, else a fixed token.
+        fixed = torch.zeros(C, C, device=dev, dtype=value.dtype)
+        fixed.diagonal().fill_(1.0)
+        src = torch.cat([elem, fixed[None].expand(n, C, C)], 1)  # [n, L*D + C, C]
+        layout = torch.full((n, K), 0, dtype=torch.long, device=dev)
+        tape_len = torch.zeros(n, dtype=torch.long, device=dev)
+        hard_len_l, lengths_l = hard_len.tolist(), lengths.tolist()
+        for b in range(n):
+            rows = []
+            for i in range(min(int(lengths_l[b]), L)):
+                if i:
+                    rows += [L * D + s for s in sep]
+                rows += [i * D + d for d in range(hard_len_l[b][i])]
+            rows += [L * D + e for e in end]
+            rows = rows[:K]
+            layout[b, : len(rows)] = torch.tensor(rows, dtype=torch.long)
+            tape_len[b] = len(rows)
+        tape = src.gather(1, layout[..., None].expand(n, K, C))  # [n, K, C]
+        return tape, tape_len
+
+    def _plan(self, st: CallState, hidden, hf, cols) -> WritePlan:
+        B, T, H = hidden.shape
+        c = cols[None] - st.trigger[:, None]  # [B, T] answer slot
+        active = (st.status == int(CallStatus.CALLED))[:, None] & (st.trigger[:, None] >= 0) & (c >= 0)
+        if self.config.nc_writer == "tape":
+            mask = active & (c < st.tape_len[:, None])
+        else:
+            mask = active & (c < self.config.nc_max_answer_tokens)
+        if not bool(mask.any()):
+            return WritePlan(mask, torch.zeros(B, T, device=hidden.device), None, None)
+        gate = st.weight[:, None] * torch.sigmoid(self.writer.gate(hf))[..., 0] * mask  # [B, T]
+        cc = c.clamp(0, self.config.nc_max_answer_tokens - 1)
+        if self.config.nc_writer == "tape":
+            rows = st.tape.gather(1, cc[..., None].expand(B, T, st.tape.shape[-1]))  # [B, T, C]
+            return WritePlan(mask, gate, rows, None)
+        delta = self.writer.value_proj(st.values.flatten(1))[:, None] + self.writer.cursor(cc)  # [B, T, H]
+        return WritePlan(mask, gate, None, (gate[..., None] * delta).to(hidden.dtype))
+
+    def mix_logits(self, logits: torch.Tensor, plan: WritePlan) -> torch.Tensor:
+        """logits: [B, T, vocab] -> same, with the tape mixed in at the written positions."""
+        if plan.tape_rows is None or not bool(plan.mask.any()):
+            return logits
+        m = plan.mask
+        lm = logits[m].float()  # [N, vocab]
+        g = plan.gate[m][:, None]  # [N, 1]
+        tape = torch.zeros_like(lm).index_add(1, self.vocab.candidate_ids.to(lm.device), plan.tape_rows[m].float())
+        mixed = torch.log(((1 - g) * lm.softmax(-1) + g * tape).clamp_min(1e-30))
+        out = logits.clone() if logits.dtype == mixed.dtype else logits.float()
+        out[m] = mixed
+        return out
+
+
+__all__ = ["CallStatus", "CallState", "NCCall", "NCRouter", "NCReader", "NCWriter", "ReasoningModule", "WritePlan"]
