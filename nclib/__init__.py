@@ -1,3 +1,20 @@
 """nclib: neurally compiled libraries for language models."""
 
+from nclib.errors import CompileError, LibraryError, MachineFault, NclibError, Problem, StepLimitError, ValueRangeError
+from nclib.program import ExecResult, Program, compile
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "CompileError",
+    "ExecResult",
+    "LibraryError",
+    "MachineFault",
+    "NclibError",
+    "Problem",
+    "Program",
+    "StepLimitError",
+    "ValueRangeError",
+    "__version__",
+    "compile",
+]

@@ -9,21 +9,61 @@ input distributions assuming the operands are independent, batched over any lead
 import torch
 
 
-def dist_add(a: torch.Tensor, b: torch.Tensor, lo: int) -> torch.Tensor:
-    """a, b: [..., V] -> [..., V], the distribution of a + b (wrapped).
+class _GatheredBilinear(torch.autograd.Function):
+    """c[..., k] = sum_i a[..., i] * b[..., idx[k, i]] with the exact gradients
 
-    Circular convolution by FFT, then a roll by lo because index i + j stands for 2 lo + i + j.
-    """
-    V = a.shape[-1]
-    conv = torch.fft.irfft(torch.fft.rfft(a, n=V) * torch.fft.rfft(b, n=V), n=V)
-    return torch.roll(conv, shifts=lo, dims=-1)
+        grad_a[..., i] = sum_k g[..., k] * b[..., idx[k, i]]
+        grad_b[..., j] = sum_i a[..., i] * g[..., idx_t[j, i]]   (idx_t inverts idx for fixed i)
+
+    Only a and b are saved; the [..., V, V] gathers are transient, so a long execution does not
+    keep a V x V matrix per step alive for backward."""
+
+    @staticmethod
+    def forward(ctx, a, b, idx, idx_t):
+        ctx.save_for_backward(a, b, idx, idx_t)
+        return torch.einsum("...ki,...i->...k", b[..., idx], a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, idx, idx_t = ctx.saved_tensors
+        grad_a = torch.einsum("...ki,...k->...i", b[..., idx], grad) if ctx.needs_input_grad[0] else None
+        grad_b = torch.einsum("...ji,...i->...j", grad[..., idx_t], a) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b, None, None
+
+
+_INDEX_CACHE: dict = {}
+
+
+def _shift_index(V: int, sign: int, lo: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index tables of add (sign = +1) and sub (sign = -1) over a window of V values from lo."""
+    key = (V, sign, lo, str(device))
+    if key not in _INDEX_CACHE:
+        k = torch.arange(V, device=device)[:, None]
+        i = torch.arange(V, device=device)[None, :]
+        if sign > 0:  # a + b: index i + j + lo = k, so j = k - i - lo; for grad_b: k = i + j + lo
+            idx, idx_t = (k - i - lo) % V, (i + k + lo) % V
+        else:  # a - b: index i - j - lo = k, so j = i - k - lo; for grad_b: k = i - j - lo
+            idx, idx_t = (i - k - lo) % V, (i - k - lo) % V
+        _INDEX_CACHE[key] = (idx, idx_t)
+    return _INDEX_CACHE[key]
+
+
+def dist_add(a: torch.Tensor, b: torch.Tensor, lo: int) -> torch.Tensor:
+    """a, b: [..., V] -> [..., V], the distribution of a + b (wrapped): a circular convolution
+    shifted by lo, because index i + j stands for 2 lo + i + j.
+
+    Computed directly (no FFT): with one-hot inputs every product is 0 or 1, so the result is
+    exactly one-hot in any float precision, which keeps long one-hot executions exact."""
+    a, b = torch.broadcast_tensors(a, b)
+    idx, idx_t = _shift_index(a.shape[-1], 1, lo, a.device)
+    return _GatheredBilinear.apply(a, b, idx, idx_t)
 
 
 def dist_sub(a: torch.Tensor, b: torch.Tensor, lo: int) -> torch.Tensor:
-    """a, b: [..., V] -> [..., V], the distribution of a - b (wrapped): circular cross-correlation."""
-    V = a.shape[-1]
-    corr = torch.fft.irfft(torch.fft.rfft(a, n=V) * torch.conj(torch.fft.rfft(b, n=V)), n=V)
-    return torch.roll(corr, shifts=-lo, dims=-1)
+    """a, b: [..., V] -> [..., V], the distribution of a - b (wrapped): a circular cross-correlation."""
+    a, b = torch.broadcast_tensors(a, b)
+    idx, idx_t = _shift_index(a.shape[-1], -1, lo, a.device)
+    return _GatheredBilinear.apply(a, b, idx, idx_t)
 
 
 def _as_bool(p_true: torch.Tensor, mass: torch.Tensor, lo: int, V: int) -> torch.Tensor:

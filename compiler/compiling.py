@@ -1,0 +1,45 @@
+"""The compiler pipeline: one function calling each pass in order."""
+
+from __future__ import annotations
+
+import ast
+
+from nclib.compiler.assemble import Assembly, assemble
+from nclib.compiler.ast_to_ir import ast_to_ir
+from nclib.compiler.regalloc import allocate
+from nclib.compiler.validate import validate
+from nclib.errors import CompileError, Problem
+
+
+def check_options(lo: int, V: int, memory: int, stack: int) -> None:
+    """The machine's layout constraints, each a ValueError naming the bad value."""
+    if V < 2:
+        raise ValueError(f"values=({lo}, {lo + V}) holds fewer than two values")
+    if not lo <= 0 and 1 < lo + V:
+        raise ValueError(f"values=({lo}, {lo + V}) must contain 0 and 1 (false and true)")
+    if memory < 1:
+        raise ValueError(f"memory={memory} must be at least 1")
+    if lo + V - 1 < memory:
+        raise ValueError(f"values=({lo}, {lo + V}) cannot address memory={memory} cells: the window must reach {memory}")
+    if stack < 1:
+        raise ValueError(f"stack={stack} must be at least 1 frame")
+
+
+def compile_source(source: str, entry: str, values: tuple[int, int] = (0, 256), memory: int = 64, stack: int = 16,
+                   file: str = "<source>") -> Assembly:
+    """Python source -> validated AST -> IR -> registers -> Assembly (tensors + metadata)."""
+    lo, hi = values
+    if not (isinstance(lo, int) and isinstance(hi, int)) or hi <= lo:
+        raise ValueError(f"values={values!r} must be a pair of ints (lo, hi) with lo < hi")
+    check_options(lo, hi - lo, memory, stack)
+    try:
+        tree = ast.parse(source, filename=file)
+    except SyntaxError as err:
+        raise CompileError([Problem(file, err.lineno or 0, err.offset or 0, "Python syntax error", str(err.msg))]) from None
+    info = validate(tree, file)
+    if entry not in info.functions:
+        known = ", ".join(info.functions) or "none"
+        raise CompileError([Problem(file, 1, 1, f"entry function {entry!r}", f"it is not defined in the source (defined: {known})")])
+    functions = ast_to_ir(info)
+    n_regs = max(allocate(fn) for fn in functions.values())
+    return assemble(functions, entry, n_regs, source, file, lo, hi - lo, memory, stack)

@@ -1,0 +1,54 @@
+"""Exceptions raised by nclib. Each names the bad value or source location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["NclibError", "CompileError", "Problem", "ValueRangeError", "MachineFault", "StepLimitError", "LibraryError"]
+
+
+class NclibError(Exception):
+    """Base class of every nclib error."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One unsupported construct found by the compiler."""
+
+    file: str
+    line: int
+    col: int
+    construct: str
+    hint: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.construct} is not supported; {self.hint}"
+
+
+class CompileError(NclibError, SyntaxError):
+    """The source uses constructs outside the accepted subset. `problems` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the source:\n{lines}")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class ValueRangeError(NclibError, ValueError):
+    """A value left the program's value window (an input, or a result computed by a source line)."""
+
+
+class MachineFault(NclibError, RuntimeError):
+    """The machine stopped on a runtime fault (index out of range, out of memory, stack overflow,
+    division by zero, or a function that ended without returning its value)."""
+
+
+class StepLimitError(MachineFault):
+    """The program did not halt within `max_steps`."""
+
+
+class LibraryError(NclibError, ValueError):
+    """A saved library is corrupt, incomplete, or does not match this version of nclib."""

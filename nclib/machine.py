@@ -1,0 +1,339 @@
+"""The register/memory machine that runs an `Assembly`, in hard mode and in soft mode.
+
+Hard mode: int64 values, exact, batched (each batch element has its own instruction pointer).
+Soft mode: every register and memory cell is a distribution over the V window entries, the
+instruction pointer is a distribution over the P lines, and one step is the convex mixture of
+what every line would do, weighted by the instruction pointer (DESIGN.md §2). With one-hot
+inputs the soft machine follows exactly the hard machine's path. Derivations: docs/machine.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.utils.checkpoint import checkpoint
+
+from nclib import kernels
+from nclib.compiler.assemble import (F_A, F_B, F_C, F_CHECK, F_DST, F_IMM, F_OP, F_TARGET, HALT_LINE, OP, OPCODES,
+                                     WRITES_REGISTER, Assembly)
+from nclib.compiler.ir import ALU_BINARY, ALU_UNARY, COMPARISONS
+from nclib.compiler.regalloc import HP, RV
+
+# Fault codes of hard mode (0 = none).
+FAULT_OVERFLOW, FAULT_INDEX, FAULT_MEMORY, FAULT_STACK, FAULT_DIVZERO, FAULT_NO_RETURN = 1, 2, 3, 4, 5, 6
+FAULT_NAMES = {
+    FAULT_OVERFLOW: "result outside the value window",
+    FAULT_INDEX: "list index out of range",
+    FAULT_MEMORY: "out of memory (the lists do not fit in the machine's memory cells)",
+    FAULT_STACK: "call stack overflow (recursion deeper than the stack)",
+    FAULT_DIVZERO: "division or modulo by zero",
+    FAULT_NO_RETURN: "function ended without returning a value",
+}
+ARITHMETIC = ("add", "sub", "mul", "floordiv", "mod", "neg", "abs")
+
+
+def python_op(name: str, a: int, b: int = 0) -> int:
+    """The integer semantics of each ALU op, as CPython computes it (used to build soft tables)."""
+    return {
+        "add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
+        "floordiv": lambda: a // b if b else 0, "mod": lambda: a % b if b else 0,
+        "lt": lambda: int(a < b), "le": lambda: int(a <= b), "gt": lambda: int(a > b), "ge": lambda: int(a >= b),
+        "eq": lambda: int(a == b), "ne": lambda: int(a != b), "min": lambda: min(a, b), "max": lambda: max(a, b),
+        "neg": lambda: -a, "abs": lambda: abs(a), "not": lambda: int(a == 0),
+    }[name]()
+
+
+@dataclass
+class HardState:
+    regs: torch.Tensor  # [B, R + C] int64; the last C columns hold the constants
+    mem: torch.Tensor  # [B, A]
+    stack_regs: torch.Tensor  # [B, K, R]
+    stack_ret: torch.Tensor  # [B, K]
+    sp: torch.Tensor  # [B]
+    ip: torch.Tensor  # [B]
+    steps: torch.Tensor  # [B]
+    fault: torch.Tensor  # [B] first fault code (overflow is recorded but does not stop)
+    fault_line: torch.Tensor  # [B]
+    overflow_line: torch.Tensor  # [B] first line whose result left the window, -1 if none
+
+
+def run_hard(asm: Assembly, state: HardState, max_steps: int, trace: list | None = None) -> HardState:
+    """Run until every element halted (or faulted) or max_steps steps were taken."""
+    table = asm.table.to(state.regs.device)
+    R, A, K, lo, V = asm.n_regs, asm.memory, asm.stack, asm.lo, asm.V
+    used = {OPCODES[o] for o in asm.table[:, F_OP].unique().tolist()}
+    writes_tab = torch.tensor([name in WRITES_REGISTER for name in OPCODES], device=table.device)
+    arith_tab = torch.tensor([name in ARITHMETIC for name in OPCODES], device=table.device)
+    B = state.ip.shape[0]
+    ar = torch.arange(B, device=table.device)
+    regs, mem = state.regs, state.mem
+    for step in range(max_steps):
+        if step % 16 == 0 and bool((state.ip == HALT_LINE).all()):
+            break
+        ip = state.ip
+        row = table[ip]  # [B, 8]
+        op = row[:, F_OP]
+        va = regs.gather(1, row[:, F_A, None])[:, 0]
+        vb = regs.gather(1, row[:, F_B, None])[:, 0]
+        state.steps += ip != HALT_LINE
+        fault = torch.zeros_like(ip)
+        val = va  # mov
+        if used & {"floordiv", "mod"}:
+            divisor = torch.where(vb == 0, torch.ones_like(vb), vb)
+            fault = torch.where(((op == OP["floordiv"]) | (op == OP["mod"])) & (vb == 0), FAULT_DIVZERO, fault)
+        for name in sorted(used & set(ALU_BINARY + ALU_UNARY)):
+            result = {
+                "add": lambda: va + vb, "sub": lambda: va - vb, "mul": lambda: va * vb,
+                "floordiv": lambda: torch.div(va, divisor, rounding_mode="floor"), "mod": lambda: torch.remainder(va, divisor),
+                "lt": lambda: (va < vb).long(), "le": lambda: (va <= vb).long(), "gt": lambda: (va > vb).long(),
+                "ge": lambda: (va >= vb).long(), "eq": lambda: (va == vb).long(), "ne": lambda: (va != vb).long(),
+                "min": lambda: torch.minimum(va, vb), "max": lambda: torch.maximum(va, vb),
+                "neg": lambda: -va, "abs": lambda: va.abs(), "not": lambda: (va == 0).long(),
+            }[name]()
+            val = torch.where(op == OP[name], result, val)
+        if used & set(ARITHMETIC):
+            wrapped = torch.remainder(val - lo, V) + lo
+            over = arith_tab[op] & (wrapped != val)
+            state.overflow_line = torch.where(over & (state.overflow_line < 0), ip, state.overflow_line)
+            val = wrapped
+        if used & {"load", "store"}:
+            addr = va + vb + row[:, F_IMM]
+            bad = (addr < 0) | (addr >= A)
+            length = mem.gather(1, va.clamp(0, A - 1)[:, None])[:, 0]
+            bad |= (row[:, F_CHECK] == 1) & ((vb < 0) | (vb >= length))
+            addr = addr.clamp(0, A - 1)
+            is_load, is_store = op == OP["load"], op == OP["store"]
+            fault = torch.where((is_load | is_store) & bad, FAULT_INDEX, fault)
+            val = torch.where(is_load, mem.gather(1, addr[:, None])[:, 0], val)
+        hp = regs[:, HP]
+        if "alloc" in used:
+            is_alloc = op == OP["alloc"]
+            size = va.clamp_min(0)
+            new_hp = hp + size + 1
+            fault = torch.where(is_alloc & (new_hp > A), FAULT_MEMORY, fault)
+            val = torch.where(is_alloc, hp, val)
+        if "fault" in used:
+            fault = torch.where(op == OP["fault"], FAULT_NO_RETURN, fault)
+        is_push, is_ret = op == OP["push"], op == OP["ret"]
+        fault = torch.where(is_push & (state.sp >= K), FAULT_STACK, fault)
+        ok = fault == 0
+        # Memory writes (store, and the length cell of a new list).
+        if used & {"store", "alloc"}:
+            vc = regs.gather(1, row[:, F_C, None])[:, 0]
+            w_addr, w_val, do_write = addr if "store" in used else hp, vc, is_store if "store" in used else torch.zeros_like(ok)
+            if "alloc" in used:
+                w_addr = torch.where(is_alloc, hp.clamp(0, A - 1), w_addr)
+                w_val = torch.where(is_alloc, size, w_val)
+                do_write = do_write | is_alloc
+            do_write &= ok
+            old = mem.gather(1, w_addr[:, None])[:, 0]
+            mem.scatter_(1, w_addr[:, None], torch.where(do_write, w_val, old)[:, None])
+        # Call stack.
+        top = (state.sp - 1).clamp_min(0)
+        frame, ret_addr = state.stack_regs[ar, top], state.stack_ret[ar, top]  # read before the push
+        do_push = is_push & ok
+        slot = state.sp.clamp(0, K - 1)
+        state.stack_regs[ar, slot] = torch.where(do_push[:, None], regs[:, :R], state.stack_regs[ar, slot])
+        state.stack_ret[ar, slot] = torch.where(do_push, row[:, F_TARGET], state.stack_ret[ar, slot])
+        state.sp = state.sp + do_push.long() - is_ret.long()
+        # Register writes: the destination, the heap pointer, and the frame restored by ret.
+        write = writes_tab[op] & ok
+        old = regs.gather(1, row[:, F_DST, None])[:, 0]
+        regs.scatter_(1, row[:, F_DST, None], torch.where(write, val, old)[:, None])
+        if "alloc" in used:
+            regs[:, HP] = torch.where(is_alloc & ok, new_hp, hp)
+        restored = torch.where(is_ret[:, None], frame, regs[:, :R])
+        restored[:, RV] = regs[:, RV]
+        restored[:, HP] = regs[:, HP]
+        regs[:, :R] = restored
+        # Next instruction.
+        taken = (op == OP["jmp"]) | ((op == OP["jz"]) & (va == 0)) | ((op == OP["jnz"]) & (va != 0))
+        nxt = torch.where(taken, row[:, F_TARGET], ip + 1)
+        nxt = torch.where(is_ret, ret_addr, nxt)
+        nxt = torch.where(op == OP["halt"], ip, nxt)
+        first = (fault != 0) & (state.fault == 0)
+        state.fault = torch.where(first, fault, state.fault)
+        state.fault_line = torch.where(first, ip, state.fault_line)
+        state.ip = torch.where(fault != 0, torch.full_like(nxt, HALT_LINE), nxt)
+        if trace is not None:
+            trace.append((ip.clone(), regs[:, :R].clone()))
+    return state
+
+
+class SoftTables:
+    """Constant index tensors of one program for soft execution on one device."""
+
+    def __init__(self, asm: Assembly, device: torch.device):
+        table = asm.table
+        self.ops = table[:, F_OP].tolist()
+        self.groups: dict[str, torch.Tensor] = {}
+        for name in OPCODES:
+            idx = [i for i, o in enumerate(self.ops) if OPCODES[o] == name]
+            if idx:
+                self.groups[name] = torch.tensor(idx, device=device)
+        self.imm = table[:, F_IMM].to(device)
+        lo, V, A = asm.lo, asm.V, asm.memory
+        values = list(range(lo, lo + V))
+
+        def index(x: int) -> int:
+            return (x - lo) % V
+
+        self.binary_tables = {name: torch.tensor([[index(python_op(name, a, b)) for b in values] for a in values], device=device)
+                              for name in ("mul", "floordiv", "mod") if name in self.groups}
+        self.unary_tables = {name: torch.tensor([index(python_op(name, a)) for a in values], device=device)
+                             for name in ALU_UNARY if name in self.groups}
+        self.addr_index = {}
+        for name in ("load", "store"):
+            if name in self.groups:
+                imm = self.imm[self.groups[name]]  # [n]
+                idx = torch.arange(A, device=device)[None, :] - imm[:, None] - lo  # [n, A]
+                self.addr_index[name] = (idx.clamp(0, V - 1), ((idx >= 0) & (idx < V)))
+        restore = torch.ones(asm.n_regs, device=device)
+        restore[RV] = 0
+        restore[HP] = 0
+        self.restore = restore
+
+
+def soft_parameters(asm: Assembly, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
+    """The program as float tensors (one-hot rows): operand selectors, destinations, successors,
+    constants. Soft execution reads the program only through these, so they can be trained."""
+    P, R, C, V = asm.n_lines, asm.n_regs, len(asm.consts), asm.V
+    t = asm.table
+    eye_ops = torch.eye(R + C, dtype=dtype)
+    ops = [OPCODES[o] for o in t[:, F_OP].tolist()]
+    dst = torch.zeros(P, R, dtype=dtype)
+    jump = torch.zeros(P, P, dtype=dtype)
+    nxt = torch.zeros(P, P, dtype=dtype)
+    for line, name in enumerate(ops):
+        if name in WRITES_REGISTER:
+            dst[line, t[line, F_DST]] = 1
+        if name in ("jmp", "jz", "jnz", "push"):
+            jump[line, t[line, F_TARGET]] = 1
+        if name in ("halt", "fault"):
+            nxt[line, line] = 1  # absorbing
+        elif name != "ret" and line + 1 < P:
+            nxt[line, line + 1] = 1
+    consts = torch.zeros(C, V, dtype=dtype)
+    consts[torch.arange(C), torch.tensor(asm.consts) - asm.lo] = 1
+    return {
+        "sel_a": eye_ops[t[:, F_A]], "sel_b": eye_ops[t[:, F_B]], "sel_c": eye_ops[t[:, F_C]],
+        "dst": dst, "jump": jump, "next": nxt, "consts": consts,
+    }
+
+
+def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs, mem, stack, sp, ip, ponder):
+    """One soft step. regs [B, R, V], mem [B, A, V], stack [B, K, R*V + P], sp [B, K+1], ip [B, P], ponder [B]."""
+    B, R, V = regs.shape
+    P, lo, A = ip.shape[1], asm.lo, asm.memory
+    g = tab.groups
+    full = torch.cat([regs, prm["consts"].unsqueeze(0).expand(B, -1, -1)], 1)  # [B, R + C, V]
+    oa = torch.einsum("pr,brv->bpv", prm["sel_a"], full)  # [B, P, V]
+    ob = torch.einsum("pr,brv->bpv", prm["sel_b"], full)
+    hp = regs[:, HP]  # [B, V]
+    index, pieces = [], []
+
+    def produce(name: str, value: torch.Tensor) -> None:
+        index.append(g[name])
+        pieces.append(value)
+
+    def address(name: str) -> torch.Tensor:
+        """[B, n, A]: distribution of the cell a + b + imm for the lines of group `name`."""
+        idx, valid = tab.addr_index[name]
+        total = kernels.dist_add(oa[:, g[name]], ob[:, g[name]], lo)  # [B, n, V]
+        return total.gather(-1, idx.unsqueeze(0).expand(B, -1, -1)) * valid
+
+    for name in g:
+        if name == "mov":
+            produce(name, oa[:, g[name]])
+        elif name == "add":
+            produce(name, kernels.dist_add(oa[:, g[name]], ob[:, g[name]], lo))
+        elif name == "sub":
+            produce(name, kernels.dist_sub(oa[:, g[name]], ob[:, g[name]], lo))
+        elif name in COMPARISONS:
+            produce(name, kernels.dist_compare(oa[:, g[name]], ob[:, g[name]], name, lo))
+        elif name in ("min", "max"):
+            produce(name, (kernels.dist_min if name == "min" else kernels.dist_max)(oa[:, g[name]], ob[:, g[name]]))
+        elif name in tab.binary_tables:
+            produce(name, kernels.dist_binary_table(oa[:, g[name]], ob[:, g[name]], tab.binary_tables[name]))
+        elif name in tab.unary_tables:
+            produce(name, kernels.dist_unary_table(oa[:, g[name]], tab.unary_tables[name]))
+        elif name == "load":
+            produce(name, kernels.soft_read(address(name), mem))
+        elif name == "alloc":
+            produce(name, hp.unsqueeze(1).expand(-1, len(g[name]), -1))
+    vals = regs.new_zeros(B, P, V).index_copy(1, torch.cat(index), torch.cat(pieces, 1)) if index else regs.new_zeros(B, P, V)
+
+    # Registers: convex mixture of the lines' writes, the heap pointer, and ret's restore.
+    w = ip.unsqueeze(-1) * prm["dst"]  # [B, P, R]
+    new_regs = regs * (1 - w.sum(1)).unsqueeze(-1) + torch.bmm(w.transpose(1, 2), vals)
+    mem_w, mem_v = [], []
+    if "alloc" in g:
+        gate = ip[:, g["alloc"]]  # [B, n]
+        size = oa[:, g["alloc"]]  # [B, n, V]
+        grown = torch.roll(kernels.dist_add(hp.unsqueeze(1).expand_as(size), size, lo), 1, -1)  # hp + size + 1
+        delta = torch.einsum("bn,bnv->bv", gate, grown - hp.unsqueeze(1))
+        hp_row = torch.zeros(R, 1, dtype=regs.dtype, device=regs.device)
+        hp_row[HP] = 1
+        new_regs = new_regs + hp_row * delta.unsqueeze(1)
+        mem_w.append(gate.unsqueeze(-1) * hp[:, -lo:-lo + A].unsqueeze(1))
+        mem_v.append(size)
+    g_ret = ip[:, g["ret"]].sum(1) if "ret" in g else ip.new_zeros(B)
+    frame, sp_pop = kernels.stack_pop(stack, sp, g_ret)
+    saved, ret_ip = frame[:, :R * V].view(B, R, V), frame[:, R * V:]
+    new_regs = new_regs + (g_ret.view(B, 1, 1) * tab.restore.view(1, R, 1)) * (saved - regs)
+    g_push = ip[:, g["push"]]  # [B, n]
+    push_gate = g_push.sum(1)
+    ret_mix = g_push @ prm["jump"][g["push"]]  # [B, P]
+    # The frame's registers are pushed with the total push gate; the return address part is
+    # added as sp (x) ret_mix, which equals gate * sp (x) (ret_mix / gate) without dividing.
+    pushed = torch.cat([regs.reshape(B, R * V), ret_mix.new_zeros(B, P)], 1)
+    new_stack, sp_push = kernels.stack_push(stack, sp, pushed, push_gate)
+    ret_part = sp[:, :-1].unsqueeze(-1) * ret_mix.unsqueeze(1)  # [B, K, P]
+    new_stack = new_stack + torch.nn.functional.pad(ret_part, (R * V, 0))
+    new_sp = sp_push + sp_pop - sp
+    # Memory.
+    if "store" in g:
+        oc = torch.einsum("pr,brv->bpv", prm["sel_c"][g["store"]], full)  # [B, n, V]
+        mem_w.append(ip[:, g["store"]].unsqueeze(-1) * address("store"))
+        mem_v.append(oc)
+    new_mem = kernels.soft_write(mem, torch.cat(mem_w, 1), torch.cat(mem_v, 1)) if mem_w else mem
+    # Instruction pointer: taken branches follow `jump`, the rest `next`, ret pops its address.
+    taken = ip.new_zeros(B, P)
+    if "jmp" in g:
+        taken = taken.index_fill(1, g["jmp"], 1.0)
+    if "jz" in g:
+        taken = taken.index_copy(1, g["jz"], oa[:, g["jz"], -lo])
+    if "jnz" in g:
+        p_zero = oa[:, g["jnz"], -lo]
+        taken = taken.index_copy(1, g["jnz"], oa[:, g["jnz"]].sum(-1) - p_zero)
+    ip_taken = ip * taken
+    new_ip = ip_taken @ prm["jump"] + (ip - ip_taken) @ prm["next"] + g_ret.unsqueeze(-1) * ret_ip
+    new_ponder = ponder + (1 - ip[:, HALT_LINE])
+    return new_regs, new_mem, new_stack, new_sp, new_ip, new_ponder
+
+
+def run_soft(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], state: tuple, max_steps: int, eps: float,
+             use_checkpoint: bool, segment: int, trace: list | None = None) -> tuple[tuple, int]:
+    """Adaptive recurrence: run segments of `segment` steps until every element's halted mass is
+    at least 1 - eps or max_steps steps were taken. With use_checkpoint, each segment is
+    recomputed in backward, so memory grows with the number of segments, not steps."""
+
+    def run_segment(n: int, *s):
+        for _ in range(n):
+            s = soft_step(asm, tab, prm, *s)
+            if trace is not None:
+                trace.append((s[4].detach().clone(), s[0].detach().clone()))
+        return s
+
+    taken = 0
+    while taken < max_steps:
+        if bool((state[4][:, HALT_LINE] >= 1 - eps).all()):
+            break
+        n = min(segment, max_steps - taken)
+        if use_checkpoint and torch.is_grad_enabled() and trace is None:
+            state = checkpoint(run_segment, n, *state, use_reentrant=False)
+        else:
+            state = run_segment(n, *state)
+        taken += n
+    return state, taken

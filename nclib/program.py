@@ -1,0 +1,356 @@
+"""`Program`: a compiled routine with its hard (exact) and soft (differentiable) execution."""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from nclib.compiler import Assembly, compile_source
+from nclib.compiler.assemble import HALT_LINE
+from nclib.compiler.regalloc import HP, RV
+from nclib.errors import MachineFault, StepLimitError, ValueRangeError
+from nclib.machine import (FAULT_NAMES, FAULT_OVERFLOW, HardState, SoftTables, run_hard, run_soft,
+                           soft_parameters)
+
+__all__ = ["ExecResult", "Program", "compile"]
+
+
+@dataclass
+class ExecResult:
+    """What `Program.execute` returns.
+
+    value:   scalar routine: [B] int64 (hard) or [B, V] distribution (soft);
+             list routine: [B, L_out] / [B, L_out, V]; None for a routine without a return value.
+    lengths: list routine: [B] int64 lengths of the returned lists (soft: most likely length).
+    length_probs: list routine, soft: [B, V] distribution of the length.
+    lists:   the final contents of each list argument ([B, L] / [B, L, V]), like Python's in-place mutation.
+    steps:   [B] steps until halt (hard: int64 count; soft: expected count sum_t (1 - halted_t)).
+    halted:  [B] halted probability mass (hard: 1.0 or 0.0).
+    remainder: [B] 1 - halted, the ACT-style remainder that belongs in a training loss.
+    fault, fault_line, overflow_line: hard mode only; [B] fault code (0 = none), the line where it
+             happened, and the first line whose result left the value window (-1 = none).
+    """
+
+    value: torch.Tensor | None
+    steps: torch.Tensor
+    halted: torch.Tensor
+    remainder: torch.Tensor
+    lists: list[torch.Tensor]
+    lengths: torch.Tensor | None = None
+    length_probs: torch.Tensor | None = None
+    fault: torch.Tensor | None = None
+    fault_line: torch.Tensor | None = None
+    overflow_line: torch.Tensor | None = None
+    trace: list | None = None
+
+
+def _function_source(fn: Callable) -> str:
+    """The source of `fn` and of every module-level function it (transitively) calls by name."""
+    seen, parts, todo = set(), [], [fn]
+    while todo:
+        f = todo.pop(0)
+        if f.__name__ in seen:
+            continue
+        seen.add(f.__name__)
+        try:
+            parts.append(textwrap.dedent(inspect.getsource(f)))
+        except (OSError, TypeError) as err:
+            raise ValueError(f"cannot read the source of {f!r}: {err}; pass the source text instead") from None
+        for name in f.__code__.co_names:
+            other = f.__globals__.get(name)
+            if inspect.isfunction(other) and name not in seen:
+                todo.append(other)
+    return "\n\n".join(parts)
+
+
+def compile(source_or_function, entry: str | None = None, values: tuple[int, int] = (0, 256), memory: int | None = None,
+            stack: int = 16, file: str | None = None) -> "Program":
+    """Compile a Python function (or source text holding one or more functions) into a Program.
+
+    entry: the function to run (default: the function passed, or the only/first function of the source).
+    values: the value window [lo, hi); memory: cells of the list memory (default min(64, hi - 1),
+    as every address must be a value of the window); stack: call frames.
+    """
+    if memory is None:
+        memory = max(1, min(64, values[1] - 1))
+    if callable(source_or_function):
+        source = _function_source(source_or_function)
+        entry = entry or source_or_function.__name__
+        file = file or inspect.getsourcefile(source_or_function) or "<function>"
+    elif isinstance(source_or_function, str):
+        source = source_or_function
+        if entry is None:
+            import ast
+            names = [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)] if source.strip() else []
+            if not names:
+                raise ValueError("the source defines no function; pass entry= and a source with a def")
+            entry = names[0]
+    else:
+        raise TypeError(f"nclib.compile expects a function or source text, got {type(source_or_function).__name__}")
+    asm = compile_source(source, entry, values=tuple(values), memory=memory, stack=stack, file=file or "<source>")
+    return Program(asm)
+
+
+class Program:
+    """A compiled routine. Hard mode is exact on int64; soft mode runs on distributions."""
+
+    def __init__(self, asm: Assembly, tensors: dict[str, torch.Tensor] | None = None):
+        self.asm = asm
+        self.tensors = tensors if tensors is not None else soft_parameters(asm)
+        self._tables: dict[torch.device, SoftTables] = {}
+
+    # -- metadata --------------------------------------------------------------------------
+    name = property(lambda self: self.asm.entry)
+    lo = property(lambda self: self.asm.lo)
+    V = property(lambda self: self.asm.V)
+    memory = property(lambda self: self.asm.memory)
+    stack = property(lambda self: self.asm.stack)
+    params = property(lambda self: list(self.asm.params))
+    param_kinds = property(lambda self: list(self.asm.param_kinds))
+    returns = property(lambda self: self.asm.returns)
+    source = property(lambda self: self.asm.source)
+
+    def listing(self) -> str:
+        return self.asm.listing()
+
+    def __repr__(self) -> str:
+        sig = ", ".join(f"{p}: {k}" for p, k in zip(self.params, self.param_kinds))
+        return f"Program({self.name}({sig}) -> {self.returns}, values=[{self.lo}, {self.lo + self.V}), lines={self.asm.n_lines})"
+
+    # -- Python in / Python out ------------------------------------------------------------
+    def __call__(self, *args, max_steps: int = 1_000_000):
+        """Run once in hard mode on Python ints and lists, like calling the Python function.
+
+        List arguments are updated in place, as Python would; faults raise (ValueRangeError for
+        values outside the window, MachineFault for index errors, stack overflow, ...)."""
+        if len(args) != len(self.params):
+            raise TypeError(f"{self.name}() takes {len(self.params)} arguments ({', '.join(self.params)}), got {len(args)}")
+        batched = []
+        for name, kind, arg in zip(self.params, self.param_kinds, args):
+            if kind == "list":
+                if not isinstance(arg, (list, tuple)) or not all(isinstance(x, int) for x in arg):
+                    raise TypeError(f"argument {name} of {self.name} must be a list of ints, got {arg!r}")
+                values = torch.tensor([list(arg) or [0]], dtype=torch.int64)
+                batched.append((values, torch.tensor([len(arg)])))
+            else:
+                if not isinstance(arg, int):
+                    raise TypeError(f"argument {name} of {self.name} must be an int, got {type(arg).__name__} {arg!r}")
+                batched.append(torch.tensor([int(arg)]))
+        res = self.execute(*batched, mode="hard", max_steps=max_steps)
+        self.raise_for_fault(res, 0)
+        for arg, final in zip(args, res.lists):
+            if isinstance(arg, list):
+                arg[:] = final[0, :len(arg)].tolist()
+        if self.returns == "none":
+            return None
+        if self.returns == "list":
+            return res.value[0, :int(res.lengths[0])].tolist()
+        return int(res.value[0])
+
+    def raise_for_fault(self, res: ExecResult, b: int) -> None:
+        """Raise the error that hard-mode batch element b ran into, naming the source line."""
+        if int(res.overflow_line[b]) >= 0:
+            raise ValueRangeError(f"{self.name}: {FAULT_NAMES[FAULT_OVERFLOW]} [{self.lo}, {self.lo + self.V}) "
+                                  f"{self._where(int(res.overflow_line[b]))}; widen values=(lo, hi)")
+        code = int(res.fault[b])
+        if code:
+            raise MachineFault(f"{self.name}: {FAULT_NAMES[code]} {self._where(int(res.fault_line[b]))}")
+        if float(res.halted[b]) < 1:
+            raise StepLimitError(f"{self.name}: did not halt within max_steps={int(res.steps[b])} steps")
+
+    def _where(self, line: int) -> str:
+        loc = self.asm.lines[line].loc
+        src = self.source.splitlines()
+        text = src[loc[0] - 1].strip() if 0 < loc[0] <= len(src) else ""
+        return f"at {self.asm.file}:{loc[0]} (`{text}`, machine line {line})"
+
+    # -- batched execution -----------------------------------------------------------------
+    def execute(self, *args, mode: str = "hard", max_steps: int | None = None, eps: float = 1e-4,
+                checkpoint: bool = True, segment: int = 32, trace: bool = False) -> ExecResult:
+        """Run a batch. Scalar args: [B] int64 (hard) or [B, V] distributions (soft). List args:
+        (values, lengths) with values [B, L] / [B, L, V] and lengths [B] (or values alone: full
+        length). Runs on the device of the inputs."""
+        if mode not in ("hard", "soft"):
+            raise ValueError(f"mode must be 'hard' or 'soft', got {mode!r}")
+        if len(args) != len(self.params):
+            raise TypeError(f"{self.name} takes {len(self.params)} arguments ({', '.join(self.params)}), got {len(args)}")
+        soft = mode == "soft"
+        parsed, B, device, dtype = self._parse(args, soft)
+        A, V, lo, R = self.memory, self.V, self.lo, self.asm.n_regs
+        layout, offset = [], 0
+        for kind, arg in zip(self.param_kinds, parsed):
+            if kind == "list":
+                layout.append(offset)
+                offset += arg[0].shape[1] + 1
+        if offset > A:
+            raise ValueError(f"{self.name}: the list arguments need {offset} memory cells (lengths + elements) but memory={A}; "
+                             f"compile with a larger memory= (and a value window reaching it)")
+        if soft:
+            return self._execute_soft(parsed, layout, offset, B, device, dtype, max_steps or 10_000, eps, checkpoint, segment, trace)
+        return self._execute_hard(parsed, layout, offset, B, device, max_steps or 1_000_000, trace)
+
+    def _parse(self, args, soft: bool):
+        parsed, sizes, device, dtype = [], set(), None, torch.float32
+        for name, kind, arg in zip(self.params, self.param_kinds, args):
+            if kind == "list":
+                if isinstance(arg, torch.Tensor):
+                    arg = (arg, None)
+                if not (isinstance(arg, (tuple, list)) and len(arg) == 2 and isinstance(arg[0], torch.Tensor)):
+                    raise TypeError(f"argument {name} of {self.name} is a list: pass (values, lengths) tensors, got {type(arg).__name__}")
+                values, lengths = arg
+                want = 3 if soft else 2
+                if values.dim() != want:
+                    raise ValueError(f"argument {name}: list values must be {'[B, L, V]' if soft else '[B, L]'}, got shape {tuple(values.shape)}")
+                if lengths is None:
+                    lengths = torch.full((values.shape[0],), values.shape[1], dtype=torch.int64, device=values.device)
+                lengths = torch.as_tensor(lengths, device=values.device).long()
+                if lengths.shape != (values.shape[0],) or bool(((lengths < 0) | (lengths > values.shape[1])).any()):
+                    raise ValueError(f"argument {name}: lengths must be [B] within [0, {values.shape[1]}], got {lengths.tolist()}")
+                if values.shape[1] > self.lo + self.V - 1:
+                    raise ValueRangeError(f"argument {name}: length {values.shape[1]} is outside the value window [{self.lo}, {self.lo + self.V})")
+                self._check_values(name, values, soft, mask=torch.arange(values.shape[1], device=values.device)[None, :] < lengths[:, None])
+                parsed.append((values, lengths))
+                tensor = values
+            else:
+                if not isinstance(arg, torch.Tensor):
+                    raise TypeError(f"argument {name} of {self.name} must be a tensor ([B] int64 for hard mode, [B, V] for soft), got {type(arg).__name__}")
+                if arg.dim() != (2 if soft else 1):
+                    raise ValueError(f"argument {name}: expected shape {'[B, V]' if soft else '[B]'}, got {tuple(arg.shape)}")
+                self._check_values(name, arg, soft)
+                parsed.append(arg)
+                tensor = arg
+            sizes.add(tensor.shape[0])
+            device = tensor.device
+            if soft:
+                dtype = tensor.dtype
+        if len(sizes) > 1:
+            raise ValueError(f"arguments of {self.name} have different batch sizes {sorted(sizes)}")
+        B = sizes.pop() if sizes else 1
+        return parsed, B, device or torch.device("cpu"), dtype
+
+    def _check_values(self, name: str, x: torch.Tensor, soft: bool, mask: torch.Tensor | None = None) -> None:
+        if soft:
+            if not x.is_floating_point():
+                raise TypeError(f"argument {name}: soft mode takes float distributions, got {x.dtype}")
+            if x.shape[-1] != self.V:
+                raise ValueError(f"argument {name}: last dimension must be V={self.V} (the window [{self.lo}, {self.lo + self.V})), got {x.shape[-1]}")
+            return
+        if x.is_floating_point() or x.dtype == torch.bool:
+            raise TypeError(f"argument {name}: hard mode takes integer tensors, got {x.dtype}")
+        bad = (x < self.lo) | (x >= self.lo + self.V)
+        if mask is not None:
+            bad &= mask
+        if bool(bad.any()):
+            value = int(x[bad][0])
+            raise ValueRangeError(f"argument {name}: value {value} is outside the value window [{self.lo}, {self.lo + self.V}) of {self.name}")
+
+    def _execute_hard(self, parsed, layout, heap, B, device, max_steps, trace) -> ExecResult:
+        asm, R, A, K = self.asm, self.asm.n_regs, self.memory, self.stack
+        consts = torch.tensor(asm.consts, dtype=torch.int64, device=device)
+        regs = torch.cat([torch.zeros(B, R, dtype=torch.int64, device=device), consts.expand(B, -1)], 1)
+        mem = torch.zeros(B, A, dtype=torch.int64, device=device)
+        bases = iter(layout)
+        for reg, kind, arg in zip(asm.param_registers, self.param_kinds, parsed):
+            if kind == "list":
+                base = next(bases)
+                values, lengths = arg
+                L = values.shape[1]
+                keep = torch.arange(L, device=device)[None, :] < lengths[:, None]
+                mem[:, base] = lengths
+                mem[:, base + 1:base + 1 + L] = torch.where(keep, values.long(), 0)
+                regs[:, reg] = base
+            else:
+                regs[:, reg] = arg.long()
+        regs[:, HP] = heap
+        zeros = torch.zeros(B, dtype=torch.int64, device=device)
+        state = HardState(regs, mem, torch.zeros(B, K, R, dtype=torch.int64, device=device), torch.zeros(B, K, dtype=torch.int64, device=device),
+                          zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros - 1)
+        steps_log = [] if trace else None
+        state = run_hard(asm, state, max_steps, steps_log)
+        halted = (state.ip == HALT_LINE).double()
+        lists = [state.mem[:, base + 1:base + 1 + arg[0].shape[1]] for base, (kind, arg) in
+                 zip(layout, [(k, a) for k, a in zip(self.param_kinds, parsed) if k == "list"])]
+        value = lengths = None
+        if self.returns == "int":
+            value = state.regs[:, RV].clone()
+        elif self.returns == "list":
+            addr = state.regs[:, RV].clamp(0, A - 1)
+            lengths = state.mem.gather(1, addr[:, None])[:, 0]
+            L_out = int(lengths.max()) if B else 0
+            idx = (addr[:, None] + 1 + torch.arange(L_out, device=device)[None, :]).clamp(max=A - 1)
+            value = state.mem.gather(1, idx)
+            value = torch.where(torch.arange(L_out, device=device)[None, :] < lengths[:, None], value, 0)
+        return ExecResult(value=value, steps=state.steps, halted=halted, remainder=1 - halted, lists=lists, lengths=lengths,
+                          fault=state.fault, fault_line=state.fault_line, overflow_line=state.overflow_line, trace=steps_log)
+
+    def tables(self, device: torch.device) -> SoftTables:
+        if device not in self._tables:
+            self._tables[device] = SoftTables(self.asm, device)
+        return self._tables[device]
+
+    def _execute_soft(self, parsed, layout, heap, B, device, dtype, max_steps, eps, use_checkpoint, segment, trace) -> ExecResult:
+        asm, R, A, K, V, lo = self.asm, self.asm.n_regs, self.memory, self.stack, self.V, self.lo
+        P = asm.n_lines
+        prm = {k: v.to(device=device, dtype=dtype) for k, v in self.tensors.items()}
+        tab = self.tables(device)
+        eye = torch.eye(V, dtype=dtype, device=device)
+        zero = eye[-lo]
+        regs = zero.expand(B, R, V).clone()
+        mem = zero.expand(B, A, V).clone()
+        bases = iter(layout)
+        reg_rows, mem_parts = {}, []
+        for reg, kind, arg in zip(asm.param_registers, self.param_kinds, parsed):
+            if kind == "list":
+                base = next(bases)
+                values, lengths = arg
+                L = values.shape[1]
+                keep = (torch.arange(L, device=device)[None, :] < lengths[:, None]).unsqueeze(-1)
+                cells = torch.cat([eye[lengths - lo].unsqueeze(1), torch.where(keep, values.to(dtype), zero)], 1)  # [B, L + 1, V]
+                mem_parts.append((base, cells))
+                reg_rows[reg] = eye[base - lo].expand(B, V)
+            else:
+                reg_rows[reg] = arg.to(dtype)
+        if mem_parts:
+            pieces, cursor = [], 0
+            for base, cells in mem_parts:
+                pieces.append(mem[:, cursor:base])
+                pieces.append(cells)
+                cursor = base + cells.shape[1]
+            pieces.append(mem[:, cursor:])
+            mem = torch.cat(pieces, 1)
+        reg_rows[HP] = eye[heap - lo].expand(B, V)
+        regs = torch.stack([reg_rows.get(r, regs[:, r]) for r in range(R)], 1)  # keeps the graph to the inputs
+        stack = torch.zeros(B, K, R * V + P, dtype=dtype, device=device)
+        sp = torch.zeros(B, K + 1, dtype=dtype, device=device)
+        sp[:, 0] = 1
+        ip = torch.zeros(B, P, dtype=dtype, device=device)
+        ip[:, 0] = 1
+        ponder = torch.zeros(B, dtype=dtype, device=device)
+        steps_log = [] if trace else None
+        state, _ = run_soft(asm, tab, prm, (regs, mem, stack, sp, ip, ponder), max_steps, eps, use_checkpoint, segment, steps_log)
+        regs, mem, stack, sp, ip, ponder = state
+        halted = ip[:, HALT_LINE]
+        lists = []
+        for base, (kind, arg) in zip(layout, [(k, a) for k, a in zip(self.param_kinds, parsed) if k == "list"]):
+            lists.append(mem[:, base + 1:base + 1 + arg[0].shape[1]])
+        value = lengths = length_probs = None
+        if self.returns == "int":
+            value = regs[:, RV]
+        elif self.returns == "list":
+            addr = regs[:, RV, -lo:-lo + A]  # [B, A]: where the returned list starts
+            length_probs = kernels_read(addr, mem)
+            lengths = length_probs.argmax(-1) + lo
+            L_out = int(lengths.clamp(0, A - 1).max()) if B else 0
+            shifted = torch.stack([torch.nn.functional.pad(addr, (1 + i, 0))[:, :A] for i in range(L_out)], 1)  # [B, L_out, A]
+            value = kernels_read(shifted, mem) if L_out else mem.new_zeros(B, 0, V)
+        return ExecResult(value=value, steps=ponder, halted=halted, remainder=1 - halted, lists=lists, lengths=lengths,
+                          length_probs=length_probs, trace=steps_log)
+
+
+def kernels_read(weights: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+    from nclib import kernels
+    return kernels.soft_read(weights, memory)
