@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from nclib.compiler.assemble import Assembly, assemble
+from nclib.compiler.assemble import Assembly, assemble, reachable_functions
 from nclib.compiler.ast_to_ir import ast_to_ir
 from nclib.compiler.regalloc import allocate
 from nclib.compiler.validate import validate
@@ -41,5 +41,6 @@ def compile_source(source: str, entry: str, values: tuple[int, int] = (0, 256), 
         known = ", ".join(info.functions) or "none"
         raise CompileError([Problem(file, 1, 1, f"entry function {entry!r}", f"it is not defined in the source (defined: {known})")])
     functions = ast_to_ir(info)
+    functions = {name: functions[name] for name in reachable_functions(functions, entry)}
     n_regs = max(allocate(fn) for fn in functions.values())
     return assemble(functions, entry, n_regs, source, file, lo, hi - lo, memory, stack)

@@ -2,12 +2,14 @@
 
 from nclib.errors import CompileError, LibraryError, MachineFault, NclibError, Problem, StepLimitError, ValueRangeError
 from nclib.program import ExecResult, Program, compile
+from nclib.library import Library, stdlib
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CompileError",
     "ExecResult",
+    "Library",
     "LibraryError",
     "MachineFault",
     "NclibError",
@@ -17,4 +19,5 @@ __all__ = [
     "ValueRangeError",
     "__version__",
     "compile",
+    "stdlib",
 ]

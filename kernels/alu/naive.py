@@ -9,61 +9,65 @@ input distributions assuming the operands are independent, batched over any lead
 import torch
 
 
-class _GatheredBilinear(torch.autograd.Function):
-    """c[..., k] = sum_i a[..., i] * b[..., idx[k, i]] with the exact gradients
+def _circular_corr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """out[..., s] = sum_i x[..., i] * y[..., (i + s) mod V], as windows of y @ x (no autograd)."""
+    V = x.shape[-1]
+    windows = torch.cat([y, y[..., :V - 1]], -1).unfold(-1, V, 1)  # [..., V, V]: windows[s, i] = y[i + s]
+    return (windows @ x.unsqueeze(-1)).squeeze(-1)
 
-        grad_a[..., i] = sum_k g[..., k] * b[..., idx[k, i]]
-        grad_b[..., j] = sum_i a[..., i] * g[..., idx_t[j, i]]   (idx_t inverts idx for fixed i)
 
-    Only a and b are saved; the [..., V, V] gathers are transient, so a long execution does not
-    keep a V x V matrix per step alive for backward."""
+def _flip(x: torch.Tensor) -> torch.Tensor:
+    """x_f[..., m] = x[..., (-m) mod V]."""
+    return torch.roll(x.flip(-1), 1, -1)
+
+
+class _CircularCorr(torch.autograd.Function):
+    """Differentiable `_circular_corr` that saves only x and y: the [..., V, V] windows are
+    rebuilt in backward, so a long execution does not keep a V x V matrix per step alive.
+
+    grad_x[i] = sum_s g[s] y[i + s] = corr(g, y)[i];  grad_y[j] = sum_s g[s] x[j - s] = corr(g, x_f)[-j]."""
 
     @staticmethod
-    def forward(ctx, a, b, idx, idx_t):
-        ctx.save_for_backward(a, b, idx, idx_t)
-        return torch.einsum("...ki,...i->...k", b[..., idx], a)
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return _circular_corr(x, y)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b, idx, idx_t = ctx.saved_tensors
-        grad_a = torch.einsum("...ki,...k->...i", b[..., idx], grad) if ctx.needs_input_grad[0] else None
-        grad_b = torch.einsum("...ji,...i->...j", grad[..., idx_t], a) if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b, None, None
+        x, y = ctx.saved_tensors
+        grad_x = _circular_corr(grad, y) if ctx.needs_input_grad[0] else None
+        grad_y = _flip(_circular_corr(grad, _flip(x))) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y
 
 
 _INDEX_CACHE: dict = {}
 
 
-def _shift_index(V: int, sign: int, lo: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Index tables of add (sign = +1) and sub (sign = -1) over a window of V values from lo."""
-    key = (V, sign, lo, str(device))
+def _result_index(V: int, lo: int, sign: int, device) -> torch.Tensor:
+    key = (V, lo, sign, str(device))
     if key not in _INDEX_CACHE:
-        k = torch.arange(V, device=device)[:, None]
-        i = torch.arange(V, device=device)[None, :]
-        if sign > 0:  # a + b: index i + j + lo = k, so j = k - i - lo; for grad_b: k = i + j + lo
-            idx, idx_t = (k - i - lo) % V, (i + k + lo) % V
-        else:  # a - b: index i - j - lo = k, so j = i - k - lo; for grad_b: k = i - j - lo
-            idx, idx_t = (i - k - lo) % V, (i - k - lo) % V
-        _INDEX_CACHE[key] = (idx, idx_t)
+        k = torch.arange(V, device=device)
+        _INDEX_CACHE[key] = (lo - k) % V if sign > 0 else (-k - lo) % V
     return _INDEX_CACHE[key]
 
 
 def dist_add(a: torch.Tensor, b: torch.Tensor, lo: int) -> torch.Tensor:
-    """a, b: [..., V] -> [..., V], the distribution of a + b (wrapped): a circular convolution
-    shifted by lo, because index i + j stands for 2 lo + i + j.
+    """a, b: [..., V] -> [..., V], the distribution of a + b (wrapped).
 
-    Computed directly (no FFT): with one-hot inputs every product is 0 or 1, so the result is
-    exactly one-hot in any float precision, which keeps long one-hot executions exact."""
+    c[k] = sum_i a[i] b[(k - i - lo) mod V] (index i + j stands for 2 lo + i + j): a circular
+    correlation of a with the flipped b, read at (lo - k) mod V. Computed directly, not by FFT:
+    with one-hot inputs every product is 0 or 1, so the result is exactly one-hot in any float
+    precision, which keeps long one-hot executions exact."""
     a, b = torch.broadcast_tensors(a, b)
-    idx, idx_t = _shift_index(a.shape[-1], 1, lo, a.device)
-    return _GatheredBilinear.apply(a, b, idx, idx_t)
+    return _CircularCorr.apply(a, _flip(b))[..., _result_index(a.shape[-1], lo, 1, a.device)]
 
 
 def dist_sub(a: torch.Tensor, b: torch.Tensor, lo: int) -> torch.Tensor:
-    """a, b: [..., V] -> [..., V], the distribution of a - b (wrapped): a circular cross-correlation."""
+    """a, b: [..., V] -> [..., V], the distribution of a - b (wrapped).
+
+    c[k] = sum_i a[i] b[(i - k - lo) mod V]: the circular correlation of a and b read at (-k - lo) mod V."""
     a, b = torch.broadcast_tensors(a, b)
-    idx, idx_t = _shift_index(a.shape[-1], -1, lo, a.device)
-    return _GatheredBilinear.apply(a, b, idx, idx_t)
+    return _CircularCorr.apply(a, b)[..., _result_index(a.shape[-1], lo, -1, a.device)]
 
 
 def _as_bool(p_true: torch.Tensor, mass: torch.Tensor, lo: int, V: int) -> torch.Tensor:
