@@ -56,6 +56,7 @@ class HardState:
     fault: torch.Tensor  # [B] first fault code (overflow is recorded but does not stop)
     fault_line: torch.Tensor  # [B]
     overflow_line: torch.Tensor  # [B] first line whose result left the window, -1 if none
+    overflow_value: torch.Tensor  # [B] the unwrapped result at that line
 
 
 def run_hard(asm: Assembly, state: HardState, max_steps: int, trace: list | None = None) -> HardState:
@@ -95,7 +96,9 @@ def run_hard(asm: Assembly, state: HardState, max_steps: int, trace: list | None
         if used & set(ARITHMETIC):
             wrapped = torch.remainder(val - lo, V) + lo
             over = arith_tab[op] & (wrapped != val)
-            state.overflow_line = torch.where(over & (state.overflow_line < 0), ip, state.overflow_line)
+            first_over = over & (state.overflow_line < 0)
+            state.overflow_line = torch.where(first_over, ip, state.overflow_line)
+            state.overflow_value = torch.where(first_over, val, state.overflow_value)
             val = wrapped
         if used & {"load", "store"}:
             addr = va + vb + row[:, F_IMM]

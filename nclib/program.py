@@ -31,8 +31,9 @@ class ExecResult:
     steps:   [B] steps until halt (hard: int64 count; soft: expected count sum_t (1 - halted_t)).
     halted:  [B] halted probability mass (hard: 1.0 or 0.0).
     remainder: [B] 1 - halted, the ACT-style remainder that belongs in a training loss.
-    fault, fault_line, overflow_line: hard mode only; [B] fault code (0 = none), the line where it
-             happened, and the first line whose result left the value window (-1 = none).
+    fault, fault_line, overflow_line, overflow_value: hard mode only; [B] fault code (0 = none), the
+             line where it happened, the first line whose result left the value window (-1 = none)
+             and that unwrapped result.
     """
 
     value: torch.Tensor | None
@@ -45,26 +46,37 @@ class ExecResult:
     fault: torch.Tensor | None = None
     fault_line: torch.Tensor | None = None
     overflow_line: torch.Tensor | None = None
+    overflow_value: torch.Tensor | None = None
     trace: list | None = None
 
 
 def _function_source(fn: Callable) -> str:
-    """The source of `fn` and of every module-level function it (transitively) calls by name."""
-    seen, parts, todo = set(), [], [fn]
+    """The source of `fn` and of every module-level function it (transitively) calls by name.
+
+    When they all come from one file, each function stays on its own line numbers (the lines
+    between them are left blank), so errors and listings point at the file's real lines."""
+    seen, found, todo = set(), [], [fn]
     while todo:
         f = todo.pop(0)
         if f.__name__ in seen:
             continue
         seen.add(f.__name__)
         try:
-            parts.append(textwrap.dedent(inspect.getsource(f)))
+            lines, first = inspect.getsourcelines(f)
         except (OSError, TypeError) as err:
             raise ValueError(f"cannot read the source of {f!r}: {err}; pass the source text instead") from None
+        found.append((inspect.getsourcefile(f), first, textwrap.dedent("".join(lines))))
         for name in f.__code__.co_names:
             other = f.__globals__.get(name)
             if inspect.isfunction(other) and name not in seen:
                 todo.append(other)
-    return "\n\n".join(parts)
+    if len({path for path, _, _ in found}) > 1:
+        return "\n\n".join(text for _, _, text in found)
+    out: list[str] = []
+    for _, first, text in sorted(found, key=lambda item: item[1]):
+        out += [""] * (first - 1 - len(out))
+        out += text.splitlines()
+    return "\n".join(out) + "\n"
 
 
 def compile(source_or_function, entry: str | None = None, values: tuple[int, int] = (0, 256), memory: int | None = None,
@@ -154,8 +166,9 @@ class Program:
     def raise_for_fault(self, res: ExecResult, b: int) -> None:
         """Raise the error that hard-mode batch element b ran into, naming the source line."""
         if int(res.overflow_line[b]) >= 0:
-            raise ValueRangeError(f"{self.name}: {FAULT_NAMES[FAULT_OVERFLOW]} [{self.lo}, {self.lo + self.V}) "
-                                  f"{self._where(int(res.overflow_line[b]))}; widen values=(lo, hi)")
+            raise ValueRangeError(f"{self.name}: result {int(res.overflow_value[b])} is outside the value window "
+                                  f"[{self.lo}, {self.lo + self.V}) {self._where(int(res.overflow_line[b]))}; "
+                                  f"widen values=(lo, hi) (negative intermediates need a signed window such as (-128, 128))")
         code = int(res.fault[b])
         if code:
             raise MachineFault(f"{self.name}: {FAULT_NAMES[code]} {self._where(int(res.fault_line[b]))}")
@@ -268,7 +281,7 @@ class Program:
         regs[:, HP] = heap
         zeros = torch.zeros(B, dtype=torch.int64, device=device)
         state = HardState(regs, mem, torch.zeros(B, K, R, dtype=torch.int64, device=device), torch.zeros(B, K, dtype=torch.int64, device=device),
-                          zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros - 1)
+                          zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros - 1, zeros.clone())
         steps_log = [] if trace else None
         state = run_hard(asm, state, max_steps, steps_log)
         halted = (state.ip == HALT_LINE).double()
@@ -285,7 +298,8 @@ class Program:
             value = state.mem.gather(1, idx)
             value = torch.where(torch.arange(L_out, device=device)[None, :] < lengths[:, None], value, 0)
         return ExecResult(value=value, steps=state.steps, halted=halted, remainder=1 - halted, lists=lists, lengths=lengths,
-                          fault=state.fault, fault_line=state.fault_line, overflow_line=state.overflow_line, trace=steps_log)
+                          fault=state.fault, fault_line=state.fault_line, overflow_line=state.overflow_line,
+                          overflow_value=state.overflow_value, trace=steps_log)
 
     def tables(self, device: torch.device) -> SoftTables:
         if device not in self._tables:

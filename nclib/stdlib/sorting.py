@@ -2,14 +2,15 @@
 
 
 def insertion_sort(a: list[int]) -> list[int]:
-    """Textbook insertion sort, in place; returns the list."""
+    """Insertion sort, in place; returns the list. The index never goes below 0 (the
+    `j > 0 and a[j - 1] > x` form), so it runs in unsigned value windows too."""
     for i in range(1, len(a)):
-        key = a[i]
-        j = i - 1
-        while j >= 0 and a[j] > key:
-            a[j + 1] = a[j]
+        x = a[i]
+        j = i
+        while j > 0 and a[j - 1] > x:
+            a[j] = a[j - 1]
             j -= 1
-        a[j + 1] = key
+        a[j] = x
     return a
 
 

@@ -1,0 +1,87 @@
+"""Every unsupported construct yields a CompileError naming line, column and construct."""
+
+import pytest
+
+import nclib
+from nclib import CompileError
+
+CASES = [
+    # (id, source, entry, expected line, text that must appear in the problem)
+    ("class", "class A:\n    pass\n\ndef f(x):\n    return x\n", "f", 1, "class definition"),
+    ("import", "import math\n\ndef f(x):\n    return x\n", "f", 1, "Import"),
+    ("from-import", "def f(x):\n    from math import gcd\n    return x\n", "f", 2, "ImportFrom"),
+    ("string", "def f(x):\n    y = 'a'\n    return x\n", "f", 2, "str literal"),
+    ("float", "def f(x):\n    return x * 1.5\n", "f", 2, "float literal"),
+    ("dict", "def f(x):\n    d = {1: 2}\n    return x\n", "f", 2, "Dict"),
+    ("set", "def f(x):\n    s = {1, 2}\n    return x\n", "f", 2, "Set"),
+    ("list-comprehension", "def f(a):\n    return [v for v in a]\n", "f", 2, "list comprehension"),
+    ("generator", "def f(a):\n    return max(v for v in a)\n", "f", 2, "generator expression"),
+    ("try", "def f(x):\n    try:\n        return x\n    except Exception:\n        return 0\n", "f", 2, "try statement"),
+    ("lambda", "def f(x):\n    g = lambda y: y\n    return x\n", "f", 2, "lambda"),
+    ("global", "def f(x):\n    global y\n    return x\n", "f", 2, "global statement"),
+    ("global-name", "def f(x):\n    return x + LIMIT\n", "f", 2, "global name LIMIT"),
+    ("module-constant", "LIMIT = 3\n\ndef f(x):\n    return x\n", "f", 1, "module-level Assign"),
+    ("method-call", "def f(a):\n    a.append(1)\n    return a\n", "f", 2, "Attribute"),
+    ("slice", "def f(a):\n    return a[1:]\n", "f", 2, "slice"),
+    ("power", "def f(x):\n    return x ** 2\n", "f", 2, "operator Pow"),
+    ("true-division", "def f(x):\n    return x / 2\n", "f", 2, "operator Div"),
+    ("unknown-call", "def f(x):\n    return print(x)\n", "f", 2, "unknown function print"),
+    ("keyword-arg", "def f(x):\n    return g(y=x)\n\ndef g(y):\n    return y\n", "f", 2, "keyword arguments"),
+    ("wrong-arity", "def f(x):\n    return g(x, x)\n\ndef g(y):\n    return y\n", "f", 2, "with 2 arguments"),
+    ("nested-def", "def f(x):\n    def g(y):\n        return y\n    return x\n", "f", 2, "nested function"),
+    ("while-else", "def f(x):\n    while x:\n        x -= 1\n    else:\n        x = 1\n    return x\n", "f", 5, "while ... else"),
+    ("membership", "def f(a, x):\n    return x in a\n", "f", 2, "comparison In"),
+    ("range-variable-step", "def f(n, s):\n    t = 0\n    for i in range(0, n, s):\n        t += i\n    return t\n", "f", 3, "non-constant or zero step"),
+    ("infinite-recursion", "def f(n):\n    return f(n - 1)\n", "f", 1, "recursion without a base case"),
+    ("constant-outside-window", "def f(n):\n    return n + 300\n", "f", 2, "constant 300"),
+    ("missing-entry", "def f(n):\n    return n\n", "g", 1, "entry function 'g'"),
+    ("syntax-error", "def f(n):\n    return n +\n", "f", 2, "syntax error"),
+    ("with", "def f(x):\n    with x:\n        return x\n", "f", 2, "With"),
+    ("yield", "def f(x):\n    yield x\n", "f", 2, "Yield"),
+    ("star-args", "def f(*xs):\n    return 0\n", "f", 1, "*args"),
+    ("default-arg", "def f(x=1):\n    return x\n", "f", 1, "default parameter"),
+    ("tuple-value", "def f(x):\n    return (x, x)\n", "f", 2, "Tuple"),
+    ("list-arithmetic", "def f(a: list[int]):\n    b = a + a\n    return b\n", "f", 2, "arithmetic on a list"),
+]
+
+
+@pytest.mark.parametrize("source,entry,line,text", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_unsupported_construct(source, entry, line, text):
+    with pytest.raises(CompileError) as info:
+        nclib.compile(source, entry=entry, values=(0, 256))
+    problems = info.value.problems
+    assert problems, "a CompileError must list its problems"
+    matching = [p for p in problems if text.lower() in (p.construct + " " + p.hint).lower()]
+    assert matching, f"no problem mentions {text!r}: {problems}"
+    assert matching[0].line == line
+    assert matching[0].col >= 1
+    assert matching[0].hint  # says what to write instead
+    message = str(info.value)
+    assert f":{line}:" in message
+
+
+def test_every_problem_is_reported_at_once():
+    source = "import os\n\ndef f(x):\n    y = 1.5\n    z = {}\n    return [v for v in x]\n"
+    with pytest.raises(CompileError) as info:
+        nclib.compile(source, entry="f")
+    lines = sorted(p.line for p in info.value.problems)
+    assert lines == [1, 4, 5, 6]
+
+
+def test_user_code_is_never_executed(tmp_path):
+    marker = tmp_path / "ran"
+    source = f"open({str(marker)!r}, 'w').write('x')\n\ndef f(x):\n    return x\n"
+    with pytest.raises(CompileError):
+        nclib.compile(source, entry="f")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("values,memory,text", [
+    ((5, 10), 4, "must contain 0 and 1"),
+    ((0, 32), 64, "cannot address memory=64"),
+    ((3, 3), 1, "lo < hi"),
+    ((0, 256), 0, "memory=0"),
+])
+def test_bad_options_name_the_value(values, memory, text):
+    with pytest.raises(ValueError, match=text):
+        nclib.compile("def f(x):\n    return x\n", values=values, memory=memory)
