@@ -199,6 +199,39 @@ class ReasoningModule(nn.Module):
             raise KeyError(f"no routine {name!r} in the library; routines: {names}")
         return names.index(name)
 
+    def make_call(self, input_ids: torch.Tensor, routines, args, trigger=None, attention_mask=None) -> NCCall:
+        """Build a teacher-forced `NCCall` from the prompt's numbers.
+
+        input_ids: [B, T]; routines: per example a routine name or index (None: no call);
+        args: per example a list with, for each argument, the indices (into the numbers of that
+        prompt, in text order) of the numbers it takes: [[0], [1]] for add(a, b), [[0, 1, 2, 3]] for
+        a list of four; trigger: per example a column, default the last non-padding column.
+        """
+        B, T = input_ids.shape
+        valid = attention_mask.bool() if attention_mask is not None else torch.ones(B, T, dtype=torch.bool)
+        _, is_end, _ = self.vocab.read_numbers(input_ids, valid)
+        n_args, L = self.config.nc_max_args, self.config.nc_max_list_len
+        out = torch.full((B, n_args, L), -1, dtype=torch.long)
+        rout = torch.full((B,), -1, dtype=torch.long)
+        trig = torch.full((B,), -1, dtype=torch.long)
+        for b in range(B):
+            r = routines[b]
+            if r is None:
+                continue
+            rout[b] = self.routine_index(r) if isinstance(r, str) else int(r)
+            ends = is_end[b].nonzero()[:, 0].tolist()
+            for j, idx in enumerate(args[b]):
+                if len(idx) > L:
+                    raise ValueError(f"example {b}, argument {j}: {len(idx)} numbers exceed nc_max_list_len={L}")
+                bad = [i for i in idx if not 0 <= i < len(ends)]
+                if bad:
+                    raise ValueError(f"example {b}, argument {j}: number indices {bad} out of range; the prompt has {len(ends)} numbers")
+                out[b, j, : len(idx)] = torch.tensor([ends[i] for i in idx], dtype=torch.long)
+            last = int(valid[b].nonzero()[-1, 0]) if bool(valid[b].any()) else T - 1
+            trig[b] = last if trigger is None else int(trigger[b])
+        dev = input_ids.device
+        return NCCall(trigger=trig.to(dev), routine=rout.to(dev), args=out.to(dev))
+
     # --- state ------------------------------------------------------------------------------
 
     def empty_state(self, B: int, H: int, device, dtype) -> CallState:

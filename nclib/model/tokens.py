@@ -83,16 +83,17 @@ class NumberVocab:
         bad.update({"minus/separator/end": i for i in self.minus_ids + self.separator_ids + self.end_ids if not 0 <= i < vocab_size})
         if bad:
             raise TokenizerStyleError(f"token ids outside the vocabulary (size {vocab_size}): {bad}")
-        value = torch.full((vocab_size,), -1, dtype=torch.long)
-        ndigits = torch.zeros(vocab_size, dtype=torch.long)
+        cpu = torch.device("cpu")  # explicit: from_pretrained builds modules under a meta-device context
+        value = torch.full((vocab_size,), -1, dtype=torch.long, device=cpu)
+        ndigits = torch.zeros(vocab_size, dtype=torch.long, device=cpu)
         for s, i in self.number_tokens.items():
             value[i], ndigits[i] = int(s), len(s)
-        is_minus = torch.zeros(vocab_size, dtype=torch.bool)
+        is_minus = torch.zeros(vocab_size, dtype=torch.bool, device=cpu)
         is_minus[self.minus_ids] = True
         self.token_value, self.token_ndigits, self.token_is_minus = value, ndigits, is_minus
         # The writer's candidate tokens: digit tokens, minus, separator, end (in that order).
         cands = list(dict.fromkeys(list(self.number_tokens.values()) + self.minus_ids[:1] + self.separator_ids + self.end_ids))
-        self.candidate_ids = torch.tensor(cands, dtype=torch.long)
+        self.candidate_ids = torch.tensor(cands, dtype=torch.long, device=cpu)
         self.candidate_index = {t: k for k, t in enumerate(cands)}
 
     @classmethod
@@ -119,10 +120,11 @@ class NumberVocab:
         """(table [V, D], lengths [V]): candidate indices of render(lo + i), padded with -1."""
         rows = [[self.candidate_index[t] for t in self.render(lo + i)] for i in range(V)]
         D = max(len(r) for r in rows)
-        table = torch.full((V, D), -1, dtype=torch.long)
+        cpu = torch.device("cpu")
+        table = torch.full((V, D), -1, dtype=torch.long, device=cpu)
         for i, r in enumerate(rows):
-            table[i, : len(r)] = torch.tensor(r)
-        return table, torch.tensor([len(r) for r in rows])
+            table[i, : len(r)] = torch.tensor(r, device=cpu)
+        return table, torch.tensor([len(r) for r in rows], device=cpu)
 
     def read_numbers(self, input_ids: torch.Tensor, valid: torch.Tensor | None = None):
         """Numbers in a batch of token ids, attributed to their last token.

@@ -1,0 +1,241 @@
+"""NCLlama on tiny random LLaMA-3.2-shaped backbones with the real LLaMA-3.2 tokenizer."""
+
+import json
+import os
+
+import pytest
+from huggingface_hub.errors import StrictDataclassClassValidationError
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoConfig, AutoModelForCausalLM, GPT2Config, GPT2LMHeadModel
+
+import nclib
+from nclib.model import (CallStatus, LibraryMismatchError, NCLlamaConfig, NCLlamaForCausalLM, UnsupportedBaseModelError)
+
+from ncllama_testing import encode
+
+# (routine, prompt, number indices per argument, expected answer text)
+CASES = [
+    ("insertion_sort", "Sort: 5 3 1 9 2 ->", [[0, 1, 2, 3, 4]], "1, 2, 3, 5, 9"),
+    ("insertion_sort", "Sort: 200 17 131 4 ->", [[0, 1, 2, 3]], "4, 17, 131, 200"),
+    ("add", "What is 12+34? Answer:", [[0], [1]], "46"),
+    ("add", "What is 123+99? Answer:", [[0], [1]], "222"),
+    ("fib", "fib(10) =", [[0]], "55"),
+]
+
+
+def generate(model, ids, mask, **kw):
+    with torch.no_grad():
+        return model.generate(ids, attention_mask=mask, max_new_tokens=16, do_sample=False, pad_token_id=128001, **kw)
+
+
+def test_registered_with_auto_classes():
+    assert AutoConfig.for_model("ncllama").__class__ is NCLlamaConfig
+    assert NCLlamaForCausalLM in AutoModelForCausalLM._model_mapping.values()
+
+
+def test_config_rejects_bad_values():
+    # transformers' strict configs wrap the ValueError in StrictDataclassClassValidationError
+    with pytest.raises(StrictDataclassClassValidationError, match="nc_writer.*'bogus'"):
+        NCLlamaConfig(hidden_size=32, num_attention_heads=4, nc_writer="bogus")
+    with pytest.raises(StrictDataclassClassValidationError, match="nc_number_style.*'roman'"):
+        NCLlamaConfig(hidden_size=32, num_attention_heads=4, nc_number_style="roman")
+
+
+def test_closed_gate_equals_base(wrapped, llama_tok):
+    base, model = wrapped
+    ids, mask = encode(llama_tok, ["Sort: 5 3 1 ->", "What is 12+34? Answer: 4"], left_pad=True)
+    with torch.no_grad():
+        a, b = base(ids, attention_mask=mask).logits, model(ids, attention_mask=mask)
+    assert torch.equal(a, b.logits)
+    assert b.nc_status.tolist() == [CallStatus.NO_CALL] * 2
+    assert torch.equal(generate(base, ids, mask), generate(model, ids, mask))
+
+
+@pytest.mark.parametrize("routine,prompt,args,answer", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_forced_call_emits_exact_answer(wrapped, llama_tok, routine, prompt, args, answer):
+    """Correct routing and arguments, untrained weights: the writer alone makes the answer."""
+    base, model = wrapped
+    ids, mask = encode(llama_tok, [prompt])
+    call = model.reasoning.make_call(ids, [routine], [args])
+    out = generate(model, ids, mask, nc_call=call)
+    text = llama_tok.decode(out[0, ids.shape[1]:], skip_special_tokens=False)
+    assert text == " " + answer + "<|end_of_text|>" or text == answer + "<|end_of_text|>"
+    # the writer emits exactly the tokens the tokenizer gives for the answer text
+    want = llama_tok(prompt + " " + answer, add_special_tokens=True).input_ids
+    assert out[0, : len(want)].tolist() == want or out[0, ids.shape[1]:-1].tolist() == llama_tok(answer, add_special_tokens=False).input_ids
+
+
+def test_cached_generation_equals_uncached(wrapped, llama_tok):
+    _, model = wrapped
+    ids, mask = encode(llama_tok, ["Sort: 5 3 1 9 2 ->", "What is 12+34? Answer:"], left_pad=True)
+    call = model.reasoning.make_call(ids, ["insertion_sort", "add"], [[[0, 1, 2, 3, 4]], [[0], [1]]], attention_mask=mask)
+    for kw in ({}, {"nc_call": call}):
+        assert torch.equal(generate(model, ids, mask, use_cache=True, **kw), generate(model, ids, mask, use_cache=False, **kw))
+
+
+def test_router_fires_during_cached_decoding(wrapped, llama_tok):
+    """An untrained router forced open for 'add' fires at the first position; cached == uncached."""
+    _, model = wrapped
+    with torch.no_grad():
+        model.reasoning.router.proj.bias.copy_(torch.tensor([0.0, 5.0, 0.0, 0.0]))
+    ids, mask = encode(llama_tok, ["3 plus 4 is"])
+    a, b = generate(model, ids, mask, use_cache=True), generate(model, ids, mask, use_cache=False)
+    assert torch.equal(a, b)
+    out = model(ids, attention_mask=mask)
+    assert out.nc_routine.tolist() == [model.reasoning.routine_index("add")]
+
+
+def test_save_load_roundtrip(wrapped, llama_tok, tmp_path):
+    _, model = wrapped
+    ids, mask = encode(llama_tok, ["What is 12+34? Answer:"])
+    call = model.reasoning.make_call(ids, ["add"], [[[0], [1]]])
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").exists()
+    saved = load_file(tmp_path / "model.safetensors")
+    assert any(k.startswith("reasoning.library.routines.insertion_sort.") for k in saved)
+    loaded = AutoModelForCausalLM.from_pretrained(tmp_path).eval()
+    assert type(loaded) is NCLlamaForCausalLM
+    sd_a, sd_b = model.state_dict(), loaded.state_dict()
+    assert sd_a.keys() == sd_b.keys() and all(torch.equal(sd_a[k], sd_b[k]) for k in sd_a)
+    with torch.no_grad():
+        for kw in ({}, {"nc_call": call}):
+            assert torch.equal(model(ids, attention_mask=mask, **kw).logits, loaded(ids, attention_mask=mask, **kw).logits)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["model_type"] == "ncllama" and config["auto_map"]["AutoModelForCausalLM"] == "modeling_ncllama.NCLlamaForCausalLM"
+
+
+def test_trust_remote_code_loading(wrapped, llama_tok, tmp_path):
+    _, model = wrapped
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "modeling_ncllama.py").exists() and (tmp_path / "reasoning.py").exists()
+    remote = AutoModelForCausalLM.from_pretrained(tmp_path, trust_remote_code=True).eval()
+    assert type(remote).__module__.startswith("transformers_modules")
+    ids, mask = encode(llama_tok, ["Sort: 3 1 2 ->"])
+    call = model.reasoning.make_call(ids, ["insertion_sort"], [[[0, 1, 2]]])
+    with torch.no_grad():
+        assert torch.equal(model(ids, nc_call=call).logits, remote(ids, nc_call=call).logits)
+
+
+def test_gradients_reach_router_reader_writer_library(tiny_base, library, llama_tok):
+    torch.manual_seed(0)
+    model = NCLlamaForCausalLM.from_base(tiny_base, library=library, tokenizer=llama_tok, nc_train_library=True).train()
+    with torch.no_grad():  # router open for insertion_sort, so its probability scales the write
+        model.reasoning.router.proj.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 5.0]))
+    ids, mask = encode(llama_tok, ["Sort: 5 3 1 -> 1, 3, 5"])
+    # the trigger is the first position; the reader's pointer is soft so its gradient flows through the machine
+    out = model(ids, attention_mask=mask, labels=ids)
+    assert out.nc_status.tolist() == [CallStatus.CALLED]
+    out.loss.backward()
+    r = model.reasoning
+    for name, p in [("router", r.router.proj.weight), ("reader.key", r.reader.key.weight), ("reader.query", r.reader.query.weight),
+                    ("writer.gate", r.writer.gate.weight), ("library", r.library.routines["insertion_sort"].sel_a)]:
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_forced_call_trains_router_and_reader(wrapped, llama_tok):
+    _, model = wrapped
+    model.train()
+    ids, mask = encode(llama_tok, ["What is 12+34? Answer: 46"])
+    call = model.reasoning.make_call(ids, ["add"], [[[0], [1]]], trigger=[ids.shape[1] - 2])
+    out = model(ids, attention_mask=mask, labels=ids, nc_call=call)
+    assert set(out.nc_losses) == {"router", "reader", "remainder"}
+    out.loss.backward()
+    r = model.reasoning
+    assert r.router.proj.weight.grad.abs().sum() > 0 and r.reader.query.weight.grad.abs().sum() > 0
+    assert r.writer.gate.weight.grad.abs().sum() > 0
+    assert all(not p.requires_grad for p in r.library.parameters()) and len(list(r.library.buffers())) > 0
+
+
+def test_gradient_checkpointing_matches(wrapped, llama_tok):
+    _, model = wrapped
+    ids, mask = encode(llama_tok, ["Sort: 5 3 1 -> 1, 3, 5"])
+    call = model.reasoning.make_call(ids, ["insertion_sort"], [[[0, 1, 2]]], trigger=[ids.shape[1] - 6])
+    grads = []
+    for gc in (False, True):
+        model.zero_grad()
+        model.gradient_checkpointing_enable() if gc else model.gradient_checkpointing_disable()
+        model.train()
+        model(ids, attention_mask=mask, labels=ids, nc_call=call).loss.backward()
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys() and any("reasoning" in n for n in grads[0])
+    for n in grads[0]:
+        torch.testing.assert_close(grads[0][n], grads[1][n], rtol=1e-4, atol=1e-6)
+
+
+def test_value_head_variant(tiny_base, library, llama_tok):
+    model = NCLlamaForCausalLM.from_base(tiny_base, library=library, tokenizer=llama_tok, nc_writer="value_head").train()
+    ids, mask = encode(llama_tok, ["What is 12+34? Answer: 46"])
+    trig = ids.shape[1] - 2
+    call = model.reasoning.make_call(ids, ["add"], [[[0], [1]]], trigger=[trig])
+    out = model(ids, attention_mask=mask, labels=ids, nc_call=call)
+    with torch.no_grad():
+        ref = tiny_base(ids).logits
+    assert torch.equal(out.logits[:, :trig], ref[:, :trig]) and not torch.allclose(out.logits[:, trig:], ref[:, trig:])
+    out.loss.backward()
+    assert model.reasoning.writer.value_proj.weight.grad.abs().sum() > 0
+
+
+def test_library_mismatch_is_refused(wrapped, llama_tok, tmp_path):
+    _, model = wrapped
+    model.save_pretrained(tmp_path)
+    other = nclib.stdlib()
+    with pytest.raises(LibraryMismatchError, match="routines"):
+        NCLlamaForCausalLM.from_pretrained(tmp_path, library=[other["sub"], other["fib"], other["insertion_sort"]])
+    # a weights file whose library tensors were changed
+    sd = load_file(tmp_path / "model.safetensors")
+    key = next(k for k in sd if k.startswith("reasoning.library."))
+    sd[key] = sd[key].flip(0).contiguous()
+    save_file(sd, tmp_path / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(LibraryMismatchError, match="fingerprint"):
+        AutoModelForCausalLM.from_pretrained(tmp_path)
+
+
+def test_non_llama_base_is_refused(llama_tok, tmp_path):
+    gpt2 = GPT2LMHeadModel(GPT2Config(n_layer=1, n_head=2, n_embd=16, vocab_size=100))
+    with pytest.raises(UnsupportedBaseModelError, match="'gpt2'"):
+        NCLlamaForCausalLM.from_base(gpt2, tokenizer=llama_tok)
+    gpt2.save_pretrained(tmp_path)
+    with pytest.raises(UnsupportedBaseModelError, match="'gpt2'"):
+        NCLlamaForCausalLM.from_base(str(tmp_path), tokenizer=llama_tok)
+    with pytest.raises(UnsupportedBaseModelError):
+        NCLlamaForCausalLM.from_base(GPT2Config(), tokenizer=llama_tok)
+
+
+def test_numbers_outside_window_fall_back_to_no_call(wrapped, llama_tok):
+    """add's window is [0, 256): 300 is never a pointer candidate; forcing it gives 'no call'."""
+    base, model = wrapped
+    ids, mask = encode(llama_tok, ["What is 300+1000? Answer:", "What is 12+34? Answer:"], left_pad=True)
+    call = model.reasoning.make_call(ids, ["add", "add"], [[[0], [1]], [[0], [1]]], attention_mask=mask)
+    with torch.no_grad():
+        out = model(ids, attention_mask=mask, nc_call=call)
+        ref = base(ids, attention_mask=mask).logits
+    assert out.nc_status.tolist() == [CallStatus.OUT_OF_WINDOW, CallStatus.CALLED]
+    assert torch.equal(out.logits[0], ref[0])
+    # predicted routing: no in-window number at all -> NO_ARGUMENT, outputs untouched
+    with torch.no_grad():
+        model.reasoning.router.proj.bias.copy_(torch.tensor([0.0, 5.0, 0.0, 0.0]))
+        ids, mask = encode(llama_tok, ["What is 300+1000?"])
+        out = model(ids, attention_mask=mask)
+        assert out.nc_status.tolist() == [CallStatus.NO_ARGUMENT]
+        assert torch.equal(out.logits, base(ids, attention_mask=mask).logits)
+
+
+def test_inputs_embeds_only_falls_back(wrapped, llama_tok):
+    base, model = wrapped
+    ids, mask = encode(llama_tok, ["What is 12+34? Answer:"])
+    call = model.reasoning.make_call(ids, ["add"], [[[0], [1]]])
+    with torch.no_grad():
+        emb = base.model.embed_tokens(ids)
+        out = model(inputs_embeds=emb, attention_mask=mask, nc_call=call)
+        assert out.nc_status.tolist() == [CallStatus.NO_INPUT_IDS]
+        assert torch.equal(out.logits, base(inputs_embeds=emb, attention_mask=mask).logits)
+
+
+def test_public_api():
+    import nclib.model as m
+
+    assert sorted(m.__all__) == sorted([
+        "CallStatus", "LibraryMismatchError", "MissingDefaultError", "NCCall", "NCLlamaConfig", "NCLlamaError",
+        "NCLlamaForCausalLM", "NCLlamaOutput", "NumberVocab", "TokenizerStyleError", "UnsupportedBaseModelError",
+        "llama32_tokenizer_path", "load_llama32_tokenizer", "load_smollm2", "load_smollm2_tokenizer", "smollm2_path"])
