@@ -43,4 +43,22 @@ def compile_source(source: str, entry: str, values: tuple[int, int] = (0, 256), 
     functions = ast_to_ir(info)
     functions = {name: functions[name] for name in reachable_functions(functions, entry)}
     n_regs = max(allocate(fn) for fn in functions.values())
-    return assemble(functions, entry, n_regs, source, file, lo, hi - lo, memory, stack)
+    return assemble(functions, entry, n_regs, source, file, lo, hi - lo, memory, min(stack, call_depth(functions, entry)))
+
+
+def call_depth(functions: dict, entry: str) -> int:
+    """Frames a run can need: 1 + the longest call chain from entry when the call graph has no
+    cycle (so non-recursive programs carry a small stack), or infinity for recursive programs."""
+    from nclib.compiler.ir import Instr
+
+    callees = {name: {i.target for i in fn.body if isinstance(i, Instr) and i.op == "call"} for name, fn in functions.items()}
+    depth: dict[str, float] = {}
+
+    def visit(name: str, path: frozenset) -> float:
+        if name in path:
+            return float("inf")
+        if name not in depth:
+            depth[name] = 1 + max((visit(c, path | {name}) for c in callees[name]), default=0)
+        return depth[name]
+
+    return visit(entry, frozenset())

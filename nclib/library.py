@@ -138,13 +138,13 @@ class Library:
 
 
 def stdlib(values: tuple[int, int] = (0, 256), memory: int = 128, stack: int = 16) -> Library:
-    """The standard library (DESIGN.md §4), compiled from the Python files in `nclib/stdlib/`."""
-    from nclib.stdlib import ROUTINES
+    """The standard library (DESIGN.md §4), compiled from the Python files in `nclib/routines/`."""
+    from nclib.routines import ROUTINES
 
     programs = []
     for module, names in ROUTINES.items():
-        path = resources.files("nclib.stdlib") / f"{module}.py"
+        path = resources.files("nclib.routines") / f"{module}.py"
         source = path.read_text()
         for name in names:
-            programs.append(Program(compile_source(source, name, values=values, memory=memory, stack=stack, file=f"nclib/stdlib/{module}.py")))
+            programs.append(Program(compile_source(source, name, values=values, memory=memory, stack=stack, file=f"nclib/routines/{module}.py")))
     return Library(programs)

@@ -13,7 +13,8 @@ def _circular_corr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """out[..., s] = sum_i x[..., i] * y[..., (i + s) mod V], as windows of y @ x (no autograd)."""
     V = x.shape[-1]
     windows = torch.cat([y, y[..., :V - 1]], -1).unfold(-1, V, 1)  # [..., V, V]: windows[s, i] = y[i + s]
-    return (windows @ x.unsqueeze(-1)).squeeze(-1)
+    # One contiguous copy: a matmul over the strided view copies it matrix by matrix instead.
+    return (windows.contiguous() @ x.unsqueeze(-1)).squeeze(-1)
 
 
 def _flip(x: torch.Tensor) -> torch.Tensor:

@@ -151,7 +151,7 @@ def test_short_circuit_never_reads_out_of_bounds():
 
 
 def test_compile_a_python_function_object():
-    from nclib.stdlib.sorting import insertion_sort
+    from nclib.routines.sorting import insertion_sort
 
     prog = nclib.compile(insertion_sort, values=(0, 64), memory=16)
     assert prog([3, 1, 2]) == [1, 2, 3]
