@@ -18,7 +18,7 @@ KV-cached generation equal the uncached one: during `generate()` the `CallState`
 history of hidden states, token ids and the call's result from one step to the next.
 
 Defined fallbacks (the example gets "no call" and `status` says why): no number in the prompt for
-a scalar argument, a forced argument that is not a number inside the routine's value window
+a scalar argument or an empty list argument, a forced argument that is not a number inside the routine's value window
 (numbers outside the window are never pointer candidates), a list longer than `nc_max_list_len`,
 a machine run that did not halt (remainder > `nc_max_remainder`), or no `input_ids` to read from.
 """
@@ -43,7 +43,7 @@ class CallStatus(enum.IntEnum):
 
     NO_CALL = 0  # the router chose "no call" (or there is no routine)
     CALLED = 1  # the routine ran and its result is written
-    NO_ARGUMENT = 2  # a scalar argument had no in-window number to point at
+    NO_ARGUMENT = 2  # a scalar argument had no in-window number to point at, or a list argument none
     OUT_OF_WINDOW = 3  # a forced argument was not a number inside the routine's value window
     LIST_TOO_LONG = 4  # a list argument had more than nc_max_list_len elements
     NOT_HALTED = 5  # the machine's unhalted remainder exceeded nc_max_remainder
@@ -57,12 +57,12 @@ class NCCall:
     trigger: [B] column of the position that predicts the first answer token (-1: no call).
     routine: [B] index into `config.nc_routines` (-1: no call).
     args: [B, n_args, L] columns of the last token of each argument's numbers (-1 padded); a scalar
-        argument uses slot 0, a list argument slots 0..len-1 in order.
+        argument uses slot 0, a list argument slots 0..len-1 in order. None: the reader points.
     """
 
     trigger: torch.Tensor
     routine: torch.Tensor
-    args: torch.Tensor
+    args: torch.Tensor | None = None
 
 
 @dataclass
@@ -336,7 +336,7 @@ class ReasoningModule(nn.Module):
             for j, kind in enumerate(spec["args"]):
                 scores, list_bias = self.reader.scores(h_trig, h_all, r, j)  # [n, T_all]
                 masked = scores.masked_fill(~in_window, float("-inf"))
-                forced = call.args[rows, j] if call is not None else None  # [n, L]
+                forced = call.args[rows, j] if call is not None and call.args is not None else None  # [n, L]
                 if kind == "int":
                     if forced is not None:
                         pos = forced[:, 0]
@@ -370,6 +370,7 @@ class ReasoningModule(nn.Module):
                         member = (member_logit > 0) & in_window
                     lengths = member.sum(1)
                     status = torch.where(lengths > L, int(CallStatus.LIST_TOO_LONG), status)
+                    status = torch.where(lengths == 0, int(CallStatus.NO_ARGUMENT), status)
                     # element k = the k-th member in text order
                     order = torch.where(member, col[None], T_all).sort(1).values[:, :L]  # [n, L]
                     present = order < T_all

@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 from huggingface_hub.errors import StrictDataclassClassValidationError
@@ -74,16 +76,29 @@ def test_cached_generation_equals_uncached(wrapped, llama_tok):
         assert torch.equal(generate(model, ids, mask, use_cache=True, **kw), generate(model, ids, mask, use_cache=False, **kw))
 
 
-def test_router_fires_during_cached_decoding(wrapped, llama_tok):
-    """An untrained router forced open for 'add' fires at the first position; cached == uncached."""
+def test_call_firing_during_cached_decoding(wrapped, llama_tok):
+    """A trigger two tokens into the generated text: the call fires inside the cached decode loop,
+    reading hidden states of earlier steps from the carried state; cached == uncached."""
+    _, model = wrapped
+    ids, mask = encode(llama_tok, ["What is 12+34? Answer:"])
+    call = model.reasoning.make_call(ids, ["add"], [[[0], [1]]], trigger=[ids.shape[1] + 1])
+    a, b = generate(model, ids, mask, use_cache=True, nc_call=call), generate(model, ids, mask, use_cache=False, nc_call=call)
+    assert torch.equal(a, b)
+    answer = llama_tok("46", add_special_tokens=False).input_ids + [128001]
+    assert a[0, ids.shape[1] + 2: ids.shape[1] + 2 + len(answer)].tolist() == answer
+
+
+def test_routed_call_cached_equals_uncached(wrapped, llama_tok):
+    """Router (not forced) opened for 'add': it fires at the first position."""
     _, model = wrapped
     with torch.no_grad():
         model.reasoning.router.proj.bias.copy_(torch.tensor([0.0, 5.0, 0.0, 0.0]))
-    ids, mask = encode(llama_tok, ["3 plus 4 is"])
-    a, b = generate(model, ids, mask, use_cache=True), generate(model, ids, mask, use_cache=False)
-    assert torch.equal(a, b)
+    ids = llama_tok(["3 plus 4 is"], return_tensors="pt", add_special_tokens=False).input_ids
+    mask = torch.ones_like(ids)
+    assert torch.equal(generate(model, ids, mask, use_cache=True), generate(model, ids, mask, use_cache=False))
     out = model(ids, attention_mask=mask)
     assert out.nc_routine.tolist() == [model.reasoning.routine_index("add")]
+    assert out.nc_status.tolist() == [CallStatus.CALLED] and out.nc_trigger.tolist() == [0]
 
 
 def test_save_load_roundtrip(wrapped, llama_tok, tmp_path):
@@ -106,31 +121,63 @@ def test_save_load_roundtrip(wrapped, llama_tok, tmp_path):
 
 
 def test_trust_remote_code_loading(wrapped, llama_tok, tmp_path):
+    """A fresh interpreter that never imports nclib.model itself loads the saved directory."""
     _, model = wrapped
     model.save_pretrained(tmp_path)
     assert (tmp_path / "modeling_ncllama.py").exists() and (tmp_path / "reasoning.py").exists()
-    remote = AutoModelForCausalLM.from_pretrained(tmp_path, trust_remote_code=True).eval()
-    assert type(remote).__module__.startswith("transformers_modules")
-    ids, mask = encode(llama_tok, ["Sort: 3 1 2 ->"])
+    ids, _ = encode(llama_tok, ["Sort: 3 1 2 ->"])
     call = model.reasoning.make_call(ids, ["insertion_sort"], [[[0, 1, 2]]])
     with torch.no_grad():
-        assert torch.equal(model(ids, nc_call=call).logits, remote(ids, nc_call=call).logits)
+        want = model(ids, nc_call=call).logits
+    torch.save({"ids": ids, "call": call.__dict__, "want": want}, tmp_path / "case.pt")
+    script = f"""
+import sys, torch
+from transformers import AutoModelForCausalLM
+m = AutoModelForCausalLM.from_pretrained({str(tmp_path)!r}, trust_remote_code=True).eval()
+assert type(m).__module__.startswith("transformers_modules"), type(m).__module__
+case = torch.load({str(tmp_path / "case.pt")!r}, weights_only=False)
+with torch.no_grad():
+    got = m(case["ids"], nc_call=case["call"]).logits
+assert torch.equal(got, case["want"]), (got - case["want"]).abs().max()
+print("ok")
+"""
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert res.returncode == 0 and res.stdout.strip().endswith("ok"), res.stderr[-3000:]
 
 
 def test_gradients_reach_router_reader_writer_library(tiny_base, library, llama_tok):
+    """Routine and trigger forced, arguments read by the (soft) pointer: gradients reach the
+    reader through the machine, the library tensors (unfrozen), the writer gate and the router (CE)."""
     torch.manual_seed(0)
     model = NCLlamaForCausalLM.from_base(tiny_base, library=library, tokenizer=llama_tok, nc_train_library=True).train()
-    with torch.no_grad():  # router open for insertion_sort, so its probability scales the write
-        model.reasoning.router.proj.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 5.0]))
     ids, mask = encode(llama_tok, ["Sort: 5 3 1 -> 1, 3, 5"])
-    # the trigger is the first position; the reader's pointer is soft so its gradient flows through the machine
-    out = model(ids, attention_mask=mask, labels=ids)
+    call = model.reasoning.make_call(ids, ["insertion_sort"], [[[0, 1, 2]]], trigger=[ids.shape[1] - 6])
+    call.args = None
+    with torch.no_grad():  # reader bias so that the pointer selects members at init
+        model.reasoning.reader.list_bias.fill_(1.0)
+    out = model(ids, attention_mask=mask, labels=ids, nc_call=call)
     assert out.nc_status.tolist() == [CallStatus.CALLED]
     out.loss.backward()
     r = model.reasoning
     for name, p in [("router", r.router.proj.weight), ("reader.key", r.reader.key.weight), ("reader.query", r.reader.query.weight),
                     ("writer.gate", r.writer.gate.weight), ("library", r.library.routines["insertion_sort"].sel_a)]:
         assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_predicted_routing_gradient_reaches_router(wrapped, llama_tok):
+    """Unforced: the router's probability of the chosen routine scales the write (top-1 routing)."""
+    _, model = wrapped
+    model.train()
+    with torch.no_grad():
+        model.reasoning.router.proj.bias.copy_(torch.tensor([0.0, 5.0, 0.0, 0.0]))
+    ids = llama_tok(["3 plus 4 is 7"], return_tensors="pt", add_special_tokens=False).input_ids  # no BOS: fires at "3"
+    mask = torch.ones_like(ids)
+    out = model(ids, attention_mask=mask, labels=ids)
+    assert out.nc_status.tolist() == [CallStatus.CALLED] and out.nc_trigger.tolist() == [0]
+    out.loss.backward()
+    assert model.reasoning.router.proj.weight.grad.abs().sum() > 0
+    assert model.reasoning.writer.gate.weight.grad.abs().sum() > 0
 
 
 def test_forced_call_trains_router_and_reader(wrapped, llama_tok):
@@ -154,7 +201,7 @@ def test_gradient_checkpointing_matches(wrapped, llama_tok):
     grads = []
     for gc in (False, True):
         model.zero_grad()
-        model.gradient_checkpointing_enable() if gc else model.gradient_checkpointing_disable()
+        model.activation_checkpointing_enable() if gc else model.activation_checkpointing_disable()
         model.train()
         model(ids, attention_mask=mask, labels=ids, nc_call=call).loss.backward()
         grads.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
@@ -185,7 +232,7 @@ def test_library_mismatch_is_refused(wrapped, llama_tok, tmp_path):
     # a weights file whose library tensors were changed
     sd = load_file(tmp_path / "model.safetensors")
     key = next(k for k in sd if k.startswith("reasoning.library."))
-    sd[key] = sd[key].flip(0).contiguous()
+    sd[key] = sd[key] * 0.5
     save_file(sd, tmp_path / "model.safetensors", metadata={"format": "pt"})
     with pytest.raises(LibraryMismatchError, match="fingerprint"):
         AutoModelForCausalLM.from_pretrained(tmp_path)
