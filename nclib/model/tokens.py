@@ -6,7 +6,8 @@ Two tokenizer styles are supported:
 - "digits" (SmolLM2): one token per digit.
 
 Reading: consecutive number tokens form one number (`acc * 10**ndigits(token) + value(token)`);
-a minus token directly before a number, itself not preceded by a number token, makes it negative.
+a minus token directly before a number makes it negative, unless it is a bare '-' right after a
+number ("3-5" reads 3 and 5; "5 -7" reads 5 and -7).
 The number is attributed to its *last* token position, which is where the reader's pointer looks.
 Writing: `render(n)` gives the ids the tokenizer itself produces for `str(n)`.
 """
@@ -53,7 +54,9 @@ def number_token_fields(tokenizer, separator: str = ", ", end_token_ids: list[in
         if len(ids) != 1:
             raise TokenizerStyleError(f"{style} tokenizer should encode {s!r} as one token, got {ids}")
         tokens[s] = ids[0]
-    minus = [i for i in {vocab.get("-"), vocab.get("\u0120-"), vocab.get("\u2581-")} if i is not None]
+    # first the bare '-' (a sign only when not right after a number: "3-5" is 3 and 5), then the
+    # space-prefixed minus tokens (always a sign before digits: "5 -7" is 5 and -7)
+    minus = [i for i in (vocab.get("-"), vocab.get("\u0120-"), vocab.get("\u2581-")) if i is not None]
     sep = tokenizer(f"1{separator}2", add_special_tokens=False)["input_ids"]
     if len(sep) < 2 or sep[0] != tokens["1"] or sep[-1] != tokens["2"]:
         raise TokenizerStyleError(f"separator {separator!r} does not tokenize apart from digits: '1{separator}2' -> {sep}")
@@ -63,7 +66,7 @@ def number_token_fields(tokenizer, separator: str = ", ", end_token_ids: list[in
     return {
         "nc_number_style": style,
         "nc_number_tokens": tokens,
-        "nc_minus_token_ids": sorted(minus),
+        "nc_minus_token_ids": minus,
         "nc_separator_token_ids": sep[1:-1],
         "nc_end_token_ids": list(end_token_ids),
     }
@@ -90,6 +93,9 @@ class NumberVocab:
             value[i], ndigits[i] = int(s), len(s)
         is_minus = torch.zeros(vocab_size, dtype=torch.bool, device=cpu)
         is_minus[self.minus_ids] = True
+        spaced_minus = torch.zeros(vocab_size, dtype=torch.bool, device=cpu)
+        spaced_minus[self.minus_ids[1:]] = True
+        self.token_is_spaced_minus = spaced_minus
         self.token_value, self.token_ndigits, self.token_is_minus = value, ndigits, is_minus
         # The writer's candidate tokens: digit tokens, minus, separator, end (in that order).
         cands = list(dict.fromkeys(list(self.number_tokens.values()) + self.minus_ids[:1] + self.separator_ids + self.end_ids))
@@ -139,6 +145,7 @@ class NumberVocab:
         tv = self.token_value.to(dev)[ids]  # [B, T]
         nd = self.token_ndigits.to(dev)[ids]
         minus = self.token_is_minus.to(dev)[ids]
+        spaced = self.token_is_spaced_minus.to(dev)[ids]
         is_num = (tv >= 0) & ((input_ids >= 0) & (input_ids < self.vocab_size))
         if valid is not None:
             is_num = is_num & valid
@@ -163,7 +170,7 @@ class NumberVocab:
             acc = torch.where(n & ok, acc * pow10[:, t] + tv[:, t], acc)
             value[:, t] = sign * acc
             overflow[:, t] = ~ok
-            prev_minus_sign = minus[:, t] & ~prev_num
+            prev_minus_sign = minus[:, t] & (~prev_num | spaced[:, t])
             prev_num = n
         is_end = is_num & ~torch.cat([is_num[:, 1:], torch.zeros(B, 1, dtype=torch.bool, device=dev)], 1)
         return value, is_end, overflow & is_num
