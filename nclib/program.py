@@ -179,7 +179,7 @@ class Program:
         loc = self.asm.lines[line].loc
         src = self.source.splitlines()
         text = src[loc[0] - 1].strip() if 0 < loc[0] <= len(src) else ""
-        return f"at {self.asm.file}:{loc[0]} (`{text}`, machine line {line})"
+        return f"at line {loc[0]} of {self.asm.file} (`{text}`, machine line {line})"
 
     # -- batched execution -----------------------------------------------------------------
     def execute(self, *args, mode: str = "hard", max_steps: int | None = None, eps: float = 1e-4,
