@@ -231,10 +231,15 @@ def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs
     P, lo, A = ip.shape[1], asm.lo, asm.memory
     g = tab.groups
     full = torch.cat([regs, prm["consts"].unsqueeze(0).expand(B, -1, -1)], 1)  # [B, R + C, V]
-    oa = torch.einsum("pr,brv->bpv", prm["sel_a"], full)  # [B, P, V]
-    ob = torch.einsum("pr,brv->bpv", prm["sel_b"], full)
     hp = regs[:, HP]  # [B, V]
     index, pieces = [], []
+    cache: dict[tuple[str, str], torch.Tensor] = {}
+
+    def operand(which: str, name: str) -> torch.Tensor:
+        """[B, n, V]: operand `which` (a, b or c) of the lines of group `name`."""
+        if (which, name) not in cache:
+            cache[which, name] = torch.matmul(prm["sel_" + which][g[name]], full)  # [n, R+C] @ [B, R+C, V]
+        return cache[which, name]
 
     def produce(name: str, value: torch.Tensor) -> None:
         index.append(g[name])
@@ -243,24 +248,24 @@ def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs
     def address(name: str) -> torch.Tensor:
         """[B, n, A]: distribution of the cell a + b + imm for the lines of group `name`."""
         idx, valid = tab.addr_index[name]
-        total = kernels.dist_add(oa[:, g[name]], ob[:, g[name]], lo)  # [B, n, V]
+        total = kernels.dist_add(operand("a", name), operand("b", name), lo)  # [B, n, V]
         return total.gather(-1, idx.unsqueeze(0).expand(B, -1, -1)) * valid
 
     for name in g:
         if name == "mov":
-            produce(name, oa[:, g[name]])
+            produce(name, operand("a", name))
         elif name == "add":
-            produce(name, kernels.dist_add(oa[:, g[name]], ob[:, g[name]], lo))
+            produce(name, kernels.dist_add(operand("a", name), operand("b", name), lo))
         elif name == "sub":
-            produce(name, kernels.dist_sub(oa[:, g[name]], ob[:, g[name]], lo))
+            produce(name, kernels.dist_sub(operand("a", name), operand("b", name), lo))
         elif name in COMPARISONS:
-            produce(name, kernels.dist_compare(oa[:, g[name]], ob[:, g[name]], name, lo))
+            produce(name, kernels.dist_compare(operand("a", name), operand("b", name), name, lo))
         elif name in ("min", "max"):
-            produce(name, (kernels.dist_min if name == "min" else kernels.dist_max)(oa[:, g[name]], ob[:, g[name]]))
+            produce(name, (kernels.dist_min if name == "min" else kernels.dist_max)(operand("a", name), operand("b", name)))
         elif name in tab.binary_tables:
-            produce(name, kernels.dist_binary_table(oa[:, g[name]], ob[:, g[name]], tab.binary_tables[name]))
+            produce(name, kernels.dist_binary_table(operand("a", name), operand("b", name), tab.binary_tables[name]))
         elif name in tab.unary_tables:
-            produce(name, kernels.dist_unary_table(oa[:, g[name]], tab.unary_tables[name]))
+            produce(name, kernels.dist_unary_table(operand("a", name), tab.unary_tables[name]))
         elif name == "load":
             produce(name, kernels.soft_read(address(name), mem))
         elif name == "alloc":
@@ -273,7 +278,7 @@ def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs
     mem_w, mem_v = [], []
     if "alloc" in g:
         gate = ip[:, g["alloc"]]  # [B, n]
-        size = oa[:, g["alloc"]]  # [B, n, V]
+        size = operand("a", "alloc")  # [B, n, V]
         grown = torch.roll(kernels.dist_add(hp.unsqueeze(1).expand_as(size), size, lo), 1, -1)  # hp + size + 1
         delta = torch.einsum("bn,bnv->bv", gate, grown - hp.unsqueeze(1))
         hp_row = torch.zeros(R, 1, dtype=regs.dtype, device=regs.device)
@@ -297,19 +302,18 @@ def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs
     new_sp = sp_push + sp_pop - sp
     # Memory.
     if "store" in g:
-        oc = torch.einsum("pr,brv->bpv", prm["sel_c"][g["store"]], full)  # [B, n, V]
         mem_w.append(ip[:, g["store"]].unsqueeze(-1) * address("store"))
-        mem_v.append(oc)
+        mem_v.append(operand("c", "store"))
     new_mem = kernels.soft_write(mem, torch.cat(mem_w, 1), torch.cat(mem_v, 1)) if mem_w else mem
     # Instruction pointer: taken branches follow `jump`, the rest `next`, ret pops its address.
     taken = ip.new_zeros(B, P)
     if "jmp" in g:
         taken = taken.index_fill(1, g["jmp"], 1.0)
     if "jz" in g:
-        taken = taken.index_copy(1, g["jz"], oa[:, g["jz"], -lo])
+        taken = taken.index_copy(1, g["jz"], operand("a", "jz")[..., -lo])
     if "jnz" in g:
-        p_zero = oa[:, g["jnz"], -lo]
-        taken = taken.index_copy(1, g["jnz"], oa[:, g["jnz"]].sum(-1) - p_zero)
+        a = operand("a", "jnz")
+        taken = taken.index_copy(1, g["jnz"], a.sum(-1) - a[..., -lo])
     ip_taken = ip * taken
     new_ip = ip_taken @ prm["jump"] + (ip - ip_taken) @ prm["next"] + g_ret.unsqueeze(-1) * ret_ip
     new_ponder = ponder + (1 - ip[:, HALT_LINE])

@@ -34,10 +34,11 @@ def fib_value(n: int) -> int:
     return a
 
 
-def args_strategy(name: str, lo: int, hi: int):
-    """Arguments for which CPython's computation stays inside [lo, hi) at every step."""
+def args_strategy(name: str, lo: int, hi: int, small: bool = False):
+    """Arguments for which CPython's computation stays inside [lo, hi) at every step (`small`:
+    shorter lists and graphs, for the slower soft-mode runs)."""
     v = st.integers(lo, hi - 1)
-    small_list = st.lists(v, min_size=0, max_size=8)
+    small_list = st.lists(v, min_size=0, max_size=6 if small else 8)
     if name == "add":
         return v.flatmap(lambda a: st.tuples(st.just(a), st.integers(max(lo, lo - a), min(hi - 1, hi - 1 - a))))
     if name == "sub":
@@ -63,9 +64,9 @@ def args_strategy(name: str, lo: int, hi: int):
     if name in ("bfs_reachable", "dfs_reachable", "bfs_distance"):
         def graph(n):
             node = st.integers(0, n - 1)
-            edges = st.lists(st.tuples(node, node), max_size=5).map(lambda es: [x for e in es for x in e])
+            edges = st.lists(st.tuples(node, node), max_size=3 if small else 5).map(lambda es: [x for e in es for x in e])
             return st.tuples(edges, st.just(n), node, node)
-        return st.integers(1, 6).flatmap(graph)
+        return st.integers(1, 4 if small else 6).flatmap(graph)
     if name == "parse_digits":
         return st.tuples(st.lists(st.integers(0, 9), max_size=3)).filter(lambda a: digits.parse_digits(a[0]) < hi)
     if name == "render_digits":
@@ -158,8 +159,11 @@ def edge_cases(name: str, lo: int) -> list[tuple]:
 def test_soft_mode_one_hot_equals_cpython(libraries, name):
     prog = libraries[UNSIGNED][name]
 
-    @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-    @given(st.lists(args_strategy(name, *UNSIGNED), min_size=1, max_size=48))
+    # Soft steps cost O(B * lines * V^2); the long-running routines get smaller batches.
+    heavy = name in ("bfs_reachable", "bfs_distance", "dfs_reachable", "bubble_sort", "insertion_sort")
+
+    @settings(max_examples=6 if heavy else 8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.lists(args_strategy(name, *UNSIGNED, small=heavy), min_size=1, max_size=128 if heavy else 256))
     def run(batch):
         check_batch(prog, batch + edge_cases(name, prog.lo), soft=True)
 
@@ -171,7 +175,7 @@ def test_soft_mode_one_hot_signed_window(libraries, name):
     prog = libraries[SIGNED][name]
 
     @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-    @given(st.lists(args_strategy(name, *SIGNED), min_size=1, max_size=32))
+    @given(st.lists(args_strategy(name, *SIGNED, small=True), min_size=1, max_size=24))
     def run(batch):
         check_batch(prog, batch + edge_cases(name, prog.lo), soft=True)
 

@@ -1,0 +1,223 @@
+"""The `nclib` command line: compile, run, disasm, trace, and check-stdlib (the main job)."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import nclib
+from nclib.errors import NclibError
+
+
+def load_program(target: str, values, memory, stack) -> nclib.Program:
+    """FILE.py[:FUNC] (compiled now) or LIBRARY_DIR[:ROUTINE] (a saved library)."""
+    path, _, func = target.rpartition(":") if ":" in target else (target, "", "")
+    if not path:
+        path, func = target, ""
+    p = Path(path)
+    if p.is_dir():
+        lib = nclib.Library.load(p)
+        return lib[func] if func else next(iter(lib))
+    if not p.is_file():
+        raise SystemExit(f"nclib: no such file or library directory: {path}")
+    options = {"values": tuple(values), "stack": stack}
+    if memory is not None:
+        options["memory"] = memory
+    return nclib.compile(p.read_text(), entry=func or None, file=str(p), **options)
+
+
+def parse_args(prog: nclib.Program, texts: list[str]) -> list:
+    args = []
+    for text in texts:
+        try:
+            args.append(ast.literal_eval(text))
+        except (ValueError, SyntaxError):
+            raise SystemExit(f"nclib: argument {text!r} is not an int or a list of ints") from None
+    if len(args) != len(prog.params):
+        raise SystemExit(f"nclib: {prog.name} takes {len(prog.params)} arguments ({', '.join(prog.params)}), got {len(args)}")
+    return args
+
+
+def to_tensors(prog: nclib.Program, args: list, soft: bool) -> list:
+    out = []
+    for kind, arg in zip(prog.param_kinds, args):
+        if kind == "list":
+            values = torch.tensor([list(arg) or [0]], dtype=torch.int64)
+            if soft:
+                values = torch.nn.functional.one_hot(values - prog.lo, prog.V).float()
+            out.append((values, torch.tensor([len(arg)])))
+        else:
+            value = torch.tensor([arg], dtype=torch.int64)
+            out.append(torch.nn.functional.one_hot(value - prog.lo, prog.V).float() if soft else value)
+    return out
+
+
+def decode(prog: nclib.Program, res: nclib.ExecResult, soft: bool):
+    if prog.returns == "none":
+        lists = [(x[0].argmax(-1) + prog.lo if soft else x[0]).tolist() for x in res.lists]
+        return f"None (lists after the call: {lists})"
+    if prog.returns == "list":
+        row = res.value[0, :int(res.lengths[0])]
+        return (row.argmax(-1) + prog.lo).tolist() if soft else row.tolist()
+    return int(res.value[0].argmax()) + prog.lo if soft else int(res.value[0])
+
+
+def cmd_compile(a) -> None:
+    prog = load_program(a.target, a.values, a.memory, a.stack)
+    nclib.Library([prog]).save(a.output)
+    print(f"compiled {prog!r} -> {a.output}")
+
+
+def cmd_run(a) -> None:
+    prog = load_program(a.target, a.values, a.memory, a.stack)
+    args = parse_args(prog, a.args)
+    if a.soft:
+        res = prog.execute(*to_tensors(prog, args, soft=True), mode="soft")
+        print(decode(prog, res, soft=True))
+        print(f"steps {float(res.steps[0]):.1f}, halted mass {float(res.halted[0]):.6f}")
+    else:
+        print(prog(*args))
+
+
+def cmd_disasm(a) -> None:
+    if Path(a.target).is_dir() and ":" not in a.target:
+        for prog in nclib.Library.load(a.target):
+            print(prog.listing(), end="\n\n")
+        return
+    print(load_program(a.target, a.values, a.memory, a.stack).listing())
+
+
+def cmd_trace(a) -> None:
+    from nclib.trace import plot_trace
+
+    prog = load_program(a.target, a.values, a.memory, a.stack)
+    args = parse_args(prog, a.args)
+    res = prog.execute(*to_tensors(prog, args, soft=a.soft), mode="soft" if a.soft else "hard", trace=True)
+    path = plot_trace(prog, res, a.output, title=f"{prog.name}{tuple(args)} = {decode(prog, res, a.soft)} ({'soft' if a.soft else 'hard'})")
+    print(f"wrote {path} ({len(res.trace)} steps)")
+
+
+def random_args(prog: nclib.Program, rng: random.Random, max_len: int) -> list:
+    """Inputs whose CPython computation stays in the window (the routine decides what is valid)."""
+    from nclib.routines import digits
+
+    hi = prog.lo + prog.V
+    name = prog.name
+    if name in ("add", "sub", "mul", "divmod", "compare", "gcd"):
+        a, b = rng.randrange(0, 16), rng.randrange(1, 16)
+        return [a + 16, b] if name == "sub" else [a, b]
+    if name in ("fib", "fib_iter", "factorial"):
+        return [rng.randrange(0, {"fib": 11, "fib_iter": 12, "factorial": 6}[name])]
+    if name in ("insertion_sort", "bubble_sort"):
+        return [[rng.randrange(0, 100) for _ in range(rng.randrange(0, max_len + 1))]]
+    if name == "binary_search":
+        return [sorted(rng.randrange(0, 100) for _ in range(rng.randrange(0, max_len + 1))), rng.randrange(0, 100)]
+    if name in ("bfs_reachable", "dfs_reachable", "bfs_distance"):
+        n = rng.randrange(2, 7)
+        edges = [rng.randrange(n) for _ in range(2 * rng.randrange(0, 6))]
+        return [edges, n, rng.randrange(n), rng.randrange(n)]
+    if name == "parse_digits":
+        return [digits.render_digits(rng.randrange(0, hi))]
+    if name == "render_digits":
+        return [rng.randrange(0, hi)]
+    raise KeyError(name)
+
+
+def cmd_check_stdlib(a) -> None:
+    """Compile the standard library, check hard and soft (one-hot) execution against CPython on
+    random inputs, save the library, and write listings and execution traces."""
+    import copy
+
+    from nclib.routines import ROUTINES
+    from nclib.trace import plot_trace
+
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    lib = nclib.stdlib()
+    lib.save(out / "stdlib")
+    oracle = {name: getattr(__import__(f"nclib.routines.{module}", fromlist=[name]), name)
+              for module, names in ROUTINES.items() for name in names}
+    rng = random.Random(a.seed)
+    print(f"{'routine':<16}{'lines':>6}{'regs':>6}{'hard ok':>10}{'soft ok':>10}{'mean steps':>12}")
+    failures = 0
+    for prog in lib:
+        (out / "listings").mkdir(exist_ok=True)
+        (out / "listings" / f"{prog.name}.txt").write_text(prog.listing() + "\n")
+        cases = [random_args(prog, rng, a.max_len) for _ in range(a.n)]
+        hard_ok = soft_ok = 0
+        steps = []
+        for i, args in enumerate(cases):
+            expected_args = copy.deepcopy(args)
+            expected = oracle[prog.name](*expected_args)
+            got = prog(*copy.deepcopy(args))
+            hard_ok += got == expected
+            if i < a.n_soft:
+                res = prog.execute(*to_tensors(prog, args, soft=True), mode="soft")
+                soft_value = decode(prog, res, soft=True)
+                soft_ok += (soft_value == expected) if prog.returns != "none" else True
+                steps.append(float(res.steps[0]))
+        failures += (hard_ok < len(cases)) + (soft_ok < min(a.n, a.n_soft))
+        print(f"{prog.name:<16}{prog.asm.n_lines:>6}{prog.asm.n_regs:>6}{f'{hard_ok}/{len(cases)}':>10}"
+              f"{f'{soft_ok}/{min(a.n, a.n_soft)}':>10}{sum(steps) / max(len(steps), 1):>12.1f}")
+    for name, args in [("insertion_sort", [[5, 2, 8, 1, 9, 3]]), ("fib", [6]), ("gcd", [84, 36]), ("bfs_distance", [[0, 1, 1, 2, 2, 3, 0, 4], 5, 0, 3])]:
+        prog = lib[name]
+        res = prog.execute(*to_tensors(prog, args, soft=False), trace=True)
+        plot_trace(prog, res, out / "traces" / f"{name}.png", title=f"{name}{tuple(args)} = {decode(prog, res, False)}")
+    print(f"library saved to {out / 'stdlib'}; listings in {out / 'listings'}; traces in {out / 'traces'}")
+    print(f"{len(lib)} routines, {failures} with mismatches, {time.time() - start:.1f} s")
+    if failures:
+        raise SystemExit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="nclib", description="Neurally compiled libraries: compile Python routines into differentiable programs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def target_options(p):
+        p.add_argument("target", help="FILE.py[:FUNC] or a saved LIBRARY_DIR[:ROUTINE]")
+        p.add_argument("--values", nargs=2, type=int, default=[0, 256], metavar=("LO", "HI"), help="value window [LO, HI)")
+        p.add_argument("--memory", type=int, default=None, help="memory cells (default min(64, HI - 1))")
+        p.add_argument("--stack", type=int, default=16, help="call stack frames")
+
+    p = sub.add_parser("compile", help="compile a routine and save it as a library")
+    target_options(p)
+    p.add_argument("-o", "--output", required=True, help="output library directory")
+    p.set_defaults(func=cmd_compile)
+    p = sub.add_parser("run", help="run a routine on Python literals")
+    target_options(p)
+    p.add_argument("args", nargs="*", help="arguments as Python literals, e.g. 12 '[3, 1, 2]'")
+    p.add_argument("--soft", action="store_true", help="run the soft machine on one-hot inputs")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("disasm", help="print the assembly listing")
+    target_options(p)
+    p.set_defaults(func=cmd_disasm)
+    p = sub.add_parser("trace", help="write a PNG of instruction pointer and registers over time")
+    target_options(p)
+    p.add_argument("args", nargs="*")
+    p.add_argument("-o", "--output", required=True, help="PNG path")
+    p.add_argument("--soft", action="store_true")
+    p.set_defaults(func=cmd_trace)
+    p = sub.add_parser("check-stdlib", help="compile, verify against CPython and trace the standard library")
+    p.add_argument("--out", default="out/stdlib-check")
+    p.add_argument("--n", type=int, default=200, help="random inputs per routine (hard mode)")
+    p.add_argument("--n-soft", type=int, default=5, help="of which run in soft mode too")
+    p.add_argument("--max-len", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_check_stdlib)
+    a = parser.parse_args(argv)
+    try:
+        a.func(a)
+    except NclibError as err:
+        print(f"nclib: {type(err).__name__}: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
