@@ -375,7 +375,10 @@ class ReasoningModule(nn.Module):
                     order = torch.where(member, col[None], T_all).sort(1).values[:, :L]  # [n, L]
                     present = order < T_all
                     at = order.clamp(max=T_all - 1)
-                    factor = _st_one(torch.sigmoid(member_logit.gather(1, at)))  # [n, L]
+                    # straight-through 1 so the membership scores get a gradient through the machine;
+                    # a forced list is exact (the reader learns from its BCE), so no graph through the run
+                    factor = torch.ones_like(at, dtype=member_logit.dtype) if forced is not None else \
+                        _st_one(torch.sigmoid(member_logit.gather(1, at)))  # [n, L]
                     oh = F.one_hot(onehot_idx.gather(1, at), V).float()  # [n, L, V]
                     values = oh * (factor * present)[..., None]
                     if values.shape[1] < L:
