@@ -125,6 +125,16 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
             nc_remainder=state.remainder, nc_losses=aux, nc_state=state if use_cache else None,
         )
 
+    def generate(self, *args, **kwargs):
+        """`GenerationMixin.generate`; greedy and sampling carry the reasoning state between steps.
+        Beam search would reorder the KV cache but not that state, so it is refused."""
+        config = kwargs.get("generation_config") or self.generation_config
+        beams = kwargs.get("num_beams") or getattr(config, "num_beams", 1) or 1
+        if beams > 1 and self.config.nc_routines:
+            raise NotImplementedError(f"num_beams={beams}: beam search is not supported with the reasoning module "
+                                      "(its call state is not reordered with the beams); use greedy decoding or sampling")
+        return super().generate(*args, **kwargs)
+
     def _update_model_kwargs_for_generation(self, outputs, model_kwargs, is_encoder_decoder=False, num_new_tokens=1):
         model_kwargs = super()._update_model_kwargs_for_generation(outputs, model_kwargs, is_encoder_decoder, num_new_tokens)
         if getattr(outputs, "nc_state", None) is not None:
@@ -188,6 +198,8 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         checkpoint's routines differ from `library` (an nclib Library / list of Programs)."""
         got = self.reasoning.library.fingerprint()
         want = self.config.nc_library_fingerprint
+        if self.config.nc_routines:
+            self.reasoning.library.programs()  # recompiles and checks every routine's table hash now, not at the first call
         if want is not None and got != want:
             raise LibraryMismatchError(
                 f"the library tensors in the checkpoint do not match its config (fingerprint {got[:12]} != {want[:12]}): "

@@ -102,6 +102,13 @@ def test_routed_call_cached_equals_uncached(wrapped, llama_tok):
     assert out.nc_status.tolist() == [CallStatus.CALLED] and out.nc_trigger.tolist() == [0]
 
 
+def test_beam_search_is_refused(wrapped, llama_tok):
+    _, model = wrapped
+    ids, mask = encode(llama_tok, ["Sort: 3 1 2 ->"])
+    with pytest.raises(NotImplementedError, match="num_beams=2"):
+        generate(model, ids, mask, num_beams=2)
+
+
 def test_save_load_roundtrip(wrapped, llama_tok, tmp_path):
     _, model = wrapped
     ids, mask = encode(llama_tok, ["What is 12+34? Answer:"])
