@@ -266,11 +266,12 @@ class ReasoningModule(nn.Module):
         all_ids = torch.cat([state.ids, ids], 1)
         all_valid = torch.cat([state.valid, valid], 1)
         cols = torch.arange(start_col, start_col + T, device=dev)  # [T]
-        hf = hidden.float()
+        wdtype = self.router.proj.weight.dtype  # the module may be cast (bf16) with the backbone
+        hf = hidden.to(wdtype)
         aux = {}
         st = replace(state)
 
-        router_logits = self.router(hf)  # [B, T, R + 1]
+        router_logits = self.router(hf).float()  # [B, T, R + 1]
         if call is not None:
             aux["router"] = self._router_loss(router_logits, valid, cols, call)
             fires = (call.trigger >= start_col) & (call.trigger < start_col + T) & (call.routine >= 0)
@@ -326,7 +327,7 @@ class ReasoningModule(nn.Module):
             if rows.numel() == 0:
                 continue
             lo, V = spec["lo"], spec["V"]
-            h_all = all_hidden[rows].float()  # [n, T_all, H]
+            h_all = all_hidden[rows].to(self.router.proj.weight.dtype)  # [n, T_all, H]
             h_trig = h_all[torch.arange(rows.numel(), device=dev), st.trigger[rows]]  # [n, H]
             val, end, ovf = value[rows], is_end[rows], overflow[rows]
             in_window = end & ~ovf & (val >= lo) & (val < lo + V)  # [n, T_all] pointer candidates
@@ -335,6 +336,7 @@ class ReasoningModule(nn.Module):
             args = []
             for j, kind in enumerate(spec["args"]):
                 scores, list_bias = self.reader.scores(h_trig, h_all, r, j)  # [n, T_all]
+                scores, list_bias = scores.float(), list_bias.float()  # pointer and machine run in float32
                 masked = scores.masked_fill(~in_window, float("-inf"))
                 forced = call.args[rows, j] if call is not None and call.args is not None else None  # [n, L]
                 if kind == "int":
@@ -466,12 +468,12 @@ class ReasoningModule(nn.Module):
             mask = active & (c < self.config.nc_max_answer_tokens)
         if not bool(mask.any()):
             return WritePlan(mask, torch.zeros(B, T, device=hidden.device), None, None)
-        gate = st.weight[:, None] * torch.sigmoid(self.writer.gate(hf))[..., 0] * mask  # [B, T]
+        gate = st.weight[:, None] * torch.sigmoid(self.writer.gate(hf).float())[..., 0] * mask  # [B, T]
         cc = c.clamp(0, self.config.nc_max_answer_tokens - 1)
         if self.config.nc_writer == "tape":
             rows = st.tape.gather(1, cc[..., None].expand(B, T, st.tape.shape[-1]))  # [B, T, C]
             return WritePlan(mask, gate, rows, None)
-        delta = self.writer.value_proj(st.values.flatten(1))[:, None] + self.writer.cursor(cc)  # [B, T, H]
+        delta = self.writer.value_proj(st.values.flatten(1).to(hf.dtype))[:, None] + self.writer.cursor(cc)  # [B, T, H]
         return WritePlan(mask, gate, None, (gate[..., None] * delta).to(hidden.dtype))
 
     def mix_logits(self, logits: torch.Tensor, plan: WritePlan) -> torch.Tensor:

@@ -69,6 +69,15 @@ def test_forced_call_emits_exact_answer(wrapped, llama_tok, routine, prompt, arg
     assert not llama_tok.decode(plain[0, ids.shape[1]:]).startswith(answer)  # the random backbone alone does not
 
 
+def test_bfloat16_model_keeps_exact_answers(wrapped, llama_tok):
+    _, model = wrapped
+    model = model.to(torch.bfloat16)
+    ids, mask = encode(llama_tok, ["Sort: 200 17 131 4 ->"])
+    call = model.reasoning.make_call(ids, ["insertion_sort"], [[[0, 1, 2, 3]]])
+    out = generate(model, ids, mask, nc_call=call)
+    assert llama_tok.decode(out[0, ids.shape[1]:]) == "4, 17, 131, 200<|end_of_text|>"
+
+
 def test_cached_generation_equals_uncached(wrapped, llama_tok):
     _, model = wrapped
     ids, mask = encode(llama_tok, ["Sort: 5 3 1 9 2 ->", "What is 12+34? Answer:"], left_pad=True)
