@@ -132,28 +132,36 @@ def run_hard(asm: Assembly, state: HardState, max_steps: int, trace: list | None
             do_write &= ok
             old = mem.gather(1, w_addr[:, None])[:, 0]
             mem.scatter_(1, w_addr[:, None], torch.where(do_write, w_val, old)[:, None])
-        # Call stack.
-        top = (state.sp - 1).clamp_min(0)
-        frame, ret_addr = state.stack_regs[ar, top], state.stack_ret[ar, top]  # read before the push
-        do_push = is_push & ok
-        slot = state.sp.clamp(0, K - 1)
-        state.stack_regs[ar, slot] = torch.where(do_push[:, None], regs[:, :R], state.stack_regs[ar, slot])
-        state.stack_ret[ar, slot] = torch.where(do_push, row[:, F_TARGET], state.stack_ret[ar, slot])
-        state.sp = state.sp + do_push.long() - is_ret.long()
+        # Call stack (most steps have no push or ret: skip the frame traffic then).
+        is_call = is_push | is_ret
+        stack_step = bool(is_call.any())
+        if stack_step:
+            top = (state.sp - 1).clamp_min(0)
+            frame = state.stack_regs.gather(1, top.view(B, 1, 1).expand(B, 1, R))[:, 0]  # read before the push
+            ret_addr = state.stack_ret.gather(1, top[:, None])[:, 0]
+            do_push = is_push & ok
+            slot = state.sp.clamp(0, K - 1)[:, None]
+            old_frame = state.stack_regs.gather(1, slot.view(B, 1, 1).expand(B, 1, R))[:, 0]
+            state.stack_regs.scatter_(1, slot.view(B, 1, 1).expand(B, 1, R), torch.where(do_push[:, None], regs[:, :R], old_frame)[:, None])
+            old_ret = state.stack_ret.gather(1, slot)[:, 0]
+            state.stack_ret.scatter_(1, slot, torch.where(do_push, row[:, F_TARGET], old_ret)[:, None])
+            state.sp = state.sp + do_push.long() - is_ret.long()
         # Register writes: the destination, the heap pointer, and the frame restored by ret.
         write = writes_tab[op] & ok
         old = regs.gather(1, row[:, F_DST, None])[:, 0]
         regs.scatter_(1, row[:, F_DST, None], torch.where(write, val, old)[:, None])
         if "alloc" in used:
             regs[:, HP] = torch.where(is_alloc & ok, new_hp, hp)
-        restored = torch.where(is_ret[:, None], frame, regs[:, :R])
-        restored[:, RV] = regs[:, RV]
-        restored[:, HP] = regs[:, HP]
-        regs[:, :R] = restored
+        if stack_step:
+            restored = torch.where(is_ret[:, None], frame, regs[:, :R])
+            restored[:, RV] = regs[:, RV]
+            restored[:, HP] = regs[:, HP]
+            regs[:, :R] = restored
         # Next instruction.
         taken = (op == OP["jmp"]) | ((op == OP["jz"]) & (va == 0)) | ((op == OP["jnz"]) & (va != 0))
         nxt = torch.where(taken, row[:, F_TARGET], ip + 1)
-        nxt = torch.where(is_ret, ret_addr, nxt)
+        if stack_step:
+            nxt = torch.where(is_ret, ret_addr, nxt)
         nxt = torch.where(op == OP["halt"], ip, nxt)
         first = (fault != 0) & (state.fault == 0)
         state.fault = torch.where(first, fault, state.fault)
