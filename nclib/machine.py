@@ -59,117 +59,140 @@ class HardState:
     overflow_value: torch.Tensor  # [B] the unwrapped result at that line
 
 
+HARD_FIELDS = ("regs", "mem", "stack_regs", "stack_ret", "sp", "ip", "steps", "fault", "fault_line", "overflow_line", "overflow_value")
+
+
+def hard_step(table, writes_tab, arith_tab, regs, mem, stack_regs, stack_ret, sp, ip, steps, fault_code, fault_line,
+              overflow_line, overflow_value, *, R: int, A: int, K: int, lo: int, V: int, used: frozenset, stack_step: bool):
+    """One hard step of every batch element, out of place.
+
+    Each element executes the line its own instruction pointer is on; every op the program uses
+    is computed for all elements and selected by opcode. Shapes: regs [B, R + C], mem [B, A],
+    stack_regs [B, K, R], stack_ret/sp/ip/... [B]. With stack_step False the push/ret traffic is
+    skipped (the caller knows no element is on such a line)."""
+    B = ip.shape[0]
+    row = table[ip]  # [B, 8]
+    op = row[:, F_OP]
+    va = regs.gather(1, row[:, F_A, None])[:, 0]
+    vb = regs.gather(1, row[:, F_B, None])[:, 0]
+    steps = steps + (ip != HALT_LINE).long()
+    fault = torch.zeros_like(ip)
+    val = va  # mov
+    divisor = vb
+    if used & {"floordiv", "mod"}:
+        divisor = torch.where(vb == 0, torch.ones_like(vb), vb)
+        fault = torch.where(((op == OP["floordiv"]) | (op == OP["mod"])) & (vb == 0), FAULT_DIVZERO, fault)
+    for name in sorted(used & set(ALU_BINARY + ALU_UNARY)):
+        result = {
+            "add": lambda: va + vb, "sub": lambda: va - vb, "mul": lambda: va * vb,
+            "floordiv": lambda: torch.div(va, divisor, rounding_mode="floor"), "mod": lambda: torch.remainder(va, divisor),
+            "lt": lambda: (va < vb).long(), "le": lambda: (va <= vb).long(), "gt": lambda: (va > vb).long(),
+            "ge": lambda: (va >= vb).long(), "eq": lambda: (va == vb).long(), "ne": lambda: (va != vb).long(),
+            "min": lambda: torch.minimum(va, vb), "max": lambda: torch.maximum(va, vb),
+            "neg": lambda: -va, "abs": lambda: va.abs(), "not": lambda: (va == 0).long(),
+        }[name]()
+        val = torch.where(op == OP[name], result, val)
+    if used & set(ARITHMETIC):
+        wrapped = torch.remainder(val - lo, V) + lo
+        first_over = arith_tab[op] & (wrapped != val) & (overflow_line < 0)
+        overflow_line = torch.where(first_over, ip, overflow_line)
+        overflow_value = torch.where(first_over, val, overflow_value)
+        val = wrapped
+    addr = va
+    is_store = torch.zeros_like(op, dtype=torch.bool)
+    if used & {"load", "store"}:
+        addr = va + vb + row[:, F_IMM]
+        bad = (addr < 0) | (addr >= A)
+        length = mem.gather(1, va.clamp(0, A - 1)[:, None])[:, 0]
+        bad = bad | ((row[:, F_CHECK] == 1) & ((vb < 0) | (vb >= length)))
+        addr = addr.clamp(0, A - 1)
+        is_load, is_store = op == OP["load"], op == OP["store"]
+        fault = torch.where((is_load | is_store) & bad, FAULT_INDEX, fault)
+        val = torch.where(is_load, mem.gather(1, addr[:, None])[:, 0], val)
+    hp = regs[:, HP]
+    if "alloc" in used:
+        is_alloc = op == OP["alloc"]
+        size = va.clamp_min(0)
+        new_hp = hp + size + 1
+        fault = torch.where(is_alloc & (new_hp > A), FAULT_MEMORY, fault)
+        val = torch.where(is_alloc, hp, val)
+    if "fault" in used:
+        fault = torch.where(op == OP["fault"], FAULT_NO_RETURN, fault)
+    is_push, is_ret = op == OP["push"], op == OP["ret"]
+    fault = torch.where(is_push & (sp >= K), FAULT_STACK, fault)
+    ok = fault == 0
+    # Memory writes (store, and the length cell of a new list).
+    if used & {"store", "alloc"}:
+        vc = regs.gather(1, row[:, F_C, None])[:, 0]
+        w_addr, w_val, do_write = addr, vc, is_store
+        if "alloc" in used:
+            w_addr = torch.where(is_alloc, hp.clamp(0, A - 1), w_addr)
+            w_val = torch.where(is_alloc, size, w_val)
+            do_write = do_write | is_alloc
+        do_write = do_write & ok
+        old = mem.gather(1, w_addr[:, None])[:, 0]
+        mem = mem.scatter(1, w_addr[:, None], torch.where(do_write, w_val, old)[:, None])
+    # Call stack: push saves the registers before this step's writes; ret reads the top frame.
+    if stack_step:
+        top = (sp - 1).clamp_min(0)
+        frame = stack_regs.gather(1, top.view(B, 1, 1).expand(B, 1, R))[:, 0]
+        ret_addr = stack_ret.gather(1, top[:, None])[:, 0]
+        do_push = is_push & ok
+        slot = sp.clamp(0, K - 1)[:, None]
+        slot_regs = slot.view(B, 1, 1).expand(B, 1, R)
+        old_frame = stack_regs.gather(1, slot_regs)[:, 0]
+        stack_regs = stack_regs.scatter(1, slot_regs, torch.where(do_push[:, None], regs[:, :R], old_frame)[:, None])
+        old_ret = stack_ret.gather(1, slot)[:, 0]
+        stack_ret = stack_ret.scatter(1, slot, torch.where(do_push, row[:, F_TARGET], old_ret)[:, None])
+        sp = sp + do_push.long() - is_ret.long()
+    # Register writes: the destination, the heap pointer, and the frame restored by ret.
+    write = writes_tab[op] & ok
+    old = regs.gather(1, row[:, F_DST, None])[:, 0]
+    regs = regs.scatter(1, row[:, F_DST, None], torch.where(write, val, old)[:, None])
+    if "alloc" in used:
+        regs = torch.cat([regs[:, :HP], torch.where(is_alloc & ok, new_hp, hp)[:, None], regs[:, HP + 1:]], 1)
+    if stack_step:
+        keep = torch.zeros(regs.shape[1], dtype=torch.bool, device=regs.device)
+        keep[R:] = True
+        keep[RV] = True
+        keep[HP] = True
+        frame_full = torch.cat([frame, regs[:, R:]], 1)
+        regs = torch.where(is_ret[:, None] & ~keep, frame_full, regs)
+    # Next instruction.
+    taken = (op == OP["jmp"]) | ((op == OP["jz"]) & (va == 0)) | ((op == OP["jnz"]) & (va != 0))
+    nxt = torch.where(taken, row[:, F_TARGET], ip + 1)
+    if stack_step:
+        nxt = torch.where(is_ret, ret_addr, nxt)
+    nxt = torch.where(op == OP["halt"], ip, nxt)
+    first = (fault != 0) & (fault_code == 0)
+    fault_code = torch.where(first, fault, fault_code)
+    fault_line = torch.where(first, ip, fault_line)
+    ip = torch.where(fault != 0, torch.full_like(nxt, HALT_LINE), nxt)
+    return regs, mem, stack_regs, stack_ret, sp, ip, steps, fault_code, fault_line, overflow_line, overflow_value
+
+
 def run_hard(asm: Assembly, state: HardState, max_steps: int, trace: list | None = None) -> HardState:
-    """Run until every element halted (or faulted) or max_steps steps were taken."""
+    """Run until every element halted (or faulted) or max_steps steps were taken. Steps where no
+    element is on a push or ret line skip the call-stack traffic.
+
+    (torch.compile of `hard_step` was tried for large batches: on this 2-core CPU the compiled
+    step took 39 ms against 2.4 ms eager at B=4096, after a 29 s compile, so the eager path stays.)"""
     table = asm.table.to(state.regs.device)
-    R, A, K, lo, V = asm.n_regs, asm.memory, asm.stack, asm.lo, asm.V
-    used = {OPCODES[o] for o in asm.table[:, F_OP].unique().tolist()}
+    used = frozenset(OPCODES[o] for o in asm.table[:, F_OP].unique().tolist())
     writes_tab = torch.tensor([name in WRITES_REGISTER for name in OPCODES], device=table.device)
     arith_tab = torch.tensor([name in ARITHMETIC for name in OPCODES], device=table.device)
-    B = state.ip.shape[0]
-    ar = torch.arange(B, device=table.device)
-    regs, mem = state.regs, state.mem
+    static = dict(R=asm.n_regs, A=asm.memory, K=asm.stack, lo=asm.lo, V=asm.V, used=used)
+    tensors = [getattr(state, name) for name in HARD_FIELDS]
+    push_ret = torch.tensor([OP["push"], OP["ret"]], device=table.device)
     for step in range(max_steps):
-        if step % 16 == 0 and bool((state.ip == HALT_LINE).all()):
+        ip = tensors[5]
+        if step % 16 == 0 and bool((ip == HALT_LINE).all()):
             break
-        ip = state.ip
-        row = table[ip]  # [B, 8]
-        op = row[:, F_OP]
-        va = regs.gather(1, row[:, F_A, None])[:, 0]
-        vb = regs.gather(1, row[:, F_B, None])[:, 0]
-        state.steps += ip != HALT_LINE
-        fault = torch.zeros_like(ip)
-        val = va  # mov
-        if used & {"floordiv", "mod"}:
-            divisor = torch.where(vb == 0, torch.ones_like(vb), vb)
-            fault = torch.where(((op == OP["floordiv"]) | (op == OP["mod"])) & (vb == 0), FAULT_DIVZERO, fault)
-        for name in sorted(used & set(ALU_BINARY + ALU_UNARY)):
-            result = {
-                "add": lambda: va + vb, "sub": lambda: va - vb, "mul": lambda: va * vb,
-                "floordiv": lambda: torch.div(va, divisor, rounding_mode="floor"), "mod": lambda: torch.remainder(va, divisor),
-                "lt": lambda: (va < vb).long(), "le": lambda: (va <= vb).long(), "gt": lambda: (va > vb).long(),
-                "ge": lambda: (va >= vb).long(), "eq": lambda: (va == vb).long(), "ne": lambda: (va != vb).long(),
-                "min": lambda: torch.minimum(va, vb), "max": lambda: torch.maximum(va, vb),
-                "neg": lambda: -va, "abs": lambda: va.abs(), "not": lambda: (va == 0).long(),
-            }[name]()
-            val = torch.where(op == OP[name], result, val)
-        if used & set(ARITHMETIC):
-            wrapped = torch.remainder(val - lo, V) + lo
-            over = arith_tab[op] & (wrapped != val)
-            first_over = over & (state.overflow_line < 0)
-            state.overflow_line = torch.where(first_over, ip, state.overflow_line)
-            state.overflow_value = torch.where(first_over, val, state.overflow_value)
-            val = wrapped
-        if used & {"load", "store"}:
-            addr = va + vb + row[:, F_IMM]
-            bad = (addr < 0) | (addr >= A)
-            length = mem.gather(1, va.clamp(0, A - 1)[:, None])[:, 0]
-            bad |= (row[:, F_CHECK] == 1) & ((vb < 0) | (vb >= length))
-            addr = addr.clamp(0, A - 1)
-            is_load, is_store = op == OP["load"], op == OP["store"]
-            fault = torch.where((is_load | is_store) & bad, FAULT_INDEX, fault)
-            val = torch.where(is_load, mem.gather(1, addr[:, None])[:, 0], val)
-        hp = regs[:, HP]
-        if "alloc" in used:
-            is_alloc = op == OP["alloc"]
-            size = va.clamp_min(0)
-            new_hp = hp + size + 1
-            fault = torch.where(is_alloc & (new_hp > A), FAULT_MEMORY, fault)
-            val = torch.where(is_alloc, hp, val)
-        if "fault" in used:
-            fault = torch.where(op == OP["fault"], FAULT_NO_RETURN, fault)
-        is_push, is_ret = op == OP["push"], op == OP["ret"]
-        fault = torch.where(is_push & (state.sp >= K), FAULT_STACK, fault)
-        ok = fault == 0
-        # Memory writes (store, and the length cell of a new list).
-        if used & {"store", "alloc"}:
-            vc = regs.gather(1, row[:, F_C, None])[:, 0]
-            w_addr, w_val, do_write = addr if "store" in used else hp, vc, is_store if "store" in used else torch.zeros_like(ok)
-            if "alloc" in used:
-                w_addr = torch.where(is_alloc, hp.clamp(0, A - 1), w_addr)
-                w_val = torch.where(is_alloc, size, w_val)
-                do_write = do_write | is_alloc
-            do_write &= ok
-            old = mem.gather(1, w_addr[:, None])[:, 0]
-            mem.scatter_(1, w_addr[:, None], torch.where(do_write, w_val, old)[:, None])
-        # Call stack (most steps have no push or ret: skip the frame traffic then).
-        is_call = is_push | is_ret
-        stack_step = bool(is_call.any())
-        if stack_step:
-            top = (state.sp - 1).clamp_min(0)
-            frame = state.stack_regs.gather(1, top.view(B, 1, 1).expand(B, 1, R))[:, 0]  # read before the push
-            ret_addr = state.stack_ret.gather(1, top[:, None])[:, 0]
-            do_push = is_push & ok
-            slot = state.sp.clamp(0, K - 1)[:, None]
-            old_frame = state.stack_regs.gather(1, slot.view(B, 1, 1).expand(B, 1, R))[:, 0]
-            state.stack_regs.scatter_(1, slot.view(B, 1, 1).expand(B, 1, R), torch.where(do_push[:, None], regs[:, :R], old_frame)[:, None])
-            old_ret = state.stack_ret.gather(1, slot)[:, 0]
-            state.stack_ret.scatter_(1, slot, torch.where(do_push, row[:, F_TARGET], old_ret)[:, None])
-            state.sp = state.sp + do_push.long() - is_ret.long()
-        # Register writes: the destination, the heap pointer, and the frame restored by ret.
-        write = writes_tab[op] & ok
-        old = regs.gather(1, row[:, F_DST, None])[:, 0]
-        regs.scatter_(1, row[:, F_DST, None], torch.where(write, val, old)[:, None])
-        if "alloc" in used:
-            regs[:, HP] = torch.where(is_alloc & ok, new_hp, hp)
-        if stack_step:
-            restored = torch.where(is_ret[:, None], frame, regs[:, :R])
-            restored[:, RV] = regs[:, RV]
-            restored[:, HP] = regs[:, HP]
-            regs[:, :R] = restored
-        # Next instruction.
-        taken = (op == OP["jmp"]) | ((op == OP["jz"]) & (va == 0)) | ((op == OP["jnz"]) & (va != 0))
-        nxt = torch.where(taken, row[:, F_TARGET], ip + 1)
-        if stack_step:
-            nxt = torch.where(is_ret, ret_addr, nxt)
-        nxt = torch.where(op == OP["halt"], ip, nxt)
-        first = (fault != 0) & (state.fault == 0)
-        state.fault = torch.where(first, fault, state.fault)
-        state.fault_line = torch.where(first, ip, state.fault_line)
-        state.ip = torch.where(fault != 0, torch.full_like(nxt, HALT_LINE), nxt)
+        stack_step = bool(torch.isin(table[ip, F_OP], push_ret).any())
+        tensors = list(hard_step(table, writes_tab, arith_tab, *tensors, **static, stack_step=stack_step))
         if trace is not None:
-            trace.append((ip.clone(), regs[:, :R].clone()))
-    return state
+            trace.append((ip.clone(), tensors[0][:, :asm.n_regs].clone()))
+    return HardState(*tensors)
 
 
 class SoftTables:

@@ -92,10 +92,10 @@ def to_batch(prog: nclib.Program, batch: list[tuple], soft: bool):
             L = max(1, max(len(x) for x in column))
             values = torch.tensor([x + [0] * (L - len(x)) for x in column], dtype=torch.int64)
             lengths = torch.tensor([len(x) for x in column])
-            out.append((torch.nn.functional.one_hot(values - prog.lo, prog.V).double() if soft else values, lengths))
+            out.append((torch.nn.functional.one_hot(values - prog.lo, prog.V).float() if soft else values, lengths))
         else:
             values = torch.tensor(column, dtype=torch.int64)
-            out.append(torch.nn.functional.one_hot(values - prog.lo, prog.V).double() if soft else values)
+            out.append(torch.nn.functional.one_hot(values - prog.lo, prog.V).float() if soft else values)
     return out
 
 
@@ -115,7 +115,7 @@ def check_batch(prog: nclib.Program, batch: list[tuple], soft: bool) -> None:
         expected.append((result, args))
     res = prog.execute(*to_batch(prog, batch, soft), mode="soft" if soft else "hard", max_steps=20_000)
     if soft:
-        assert torch.allclose(res.halted, torch.ones_like(res.halted), atol=1e-6), res.halted
+        assert torch.allclose(res.halted, torch.ones_like(res.halted), atol=1e-5), res.halted
     else:
         assert (res.fault == 0).all() and (res.overflow_line < 0).all(), (res.fault, res.overflow_line)
     for b, (result, args_after) in enumerate(expected):
@@ -159,11 +159,14 @@ def edge_cases(name: str, lo: int) -> list[tuple]:
 def test_soft_mode_one_hot_equals_cpython(libraries, name):
     prog = libraries[UNSIGNED][name]
 
-    # Soft steps cost O(B * lines * V^2); the long-running routines get smaller batches.
-    heavy = name in ("bfs_reachable", "bfs_distance", "dfs_reachable", "bubble_sort", "insertion_sort")
+    # Soft steps cost O(B * lines * V^2) and a batch runs as long as its slowest element, so
+    # each example is one large batch: >= 1000 inputs for the short routines, >= 200 for the
+    # long-running ones (sorting, searching, graphs) to keep CI within budget.
+    heavy = name in ("bfs_reachable", "bfs_distance", "dfs_reachable", "bubble_sort", "insertion_sort", "binary_search")
+    size = (100, 120) if heavy else (500, 600)
 
-    @settings(max_examples=6 if heavy else 8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-    @given(st.lists(args_strategy(name, *UNSIGNED, small=heavy), min_size=1, max_size=128 if heavy else 256))
+    @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.lists(args_strategy(name, *UNSIGNED, small=heavy), min_size=size[0], max_size=size[1]))
     def run(batch):
         check_batch(prog, batch + edge_cases(name, prog.lo), soft=True)
 
@@ -175,7 +178,7 @@ def test_soft_mode_one_hot_signed_window(libraries, name):
     prog = libraries[SIGNED][name]
 
     @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-    @given(st.lists(args_strategy(name, *SIGNED, small=True), min_size=1, max_size=24))
+    @given(st.lists(args_strategy(name, *SIGNED, small=True), min_size=50, max_size=100))
     def run(batch):
         check_batch(prog, batch + edge_cases(name, prog.lo), soft=True)
 
