@@ -11,6 +11,9 @@ Batches: prompt + answer, labels = input ids; plain/closed/add use the same addi
   ncllama-add    same batch, every example calls `add` (teacher-forced routing/arguments, router/reader losses)
   plain-sort     LlamaForCausalLM on the sorting batch (6 numbers per prompt)
   ncllama-sort   same batch, every example calls `insertion_sort` on its list
+  ncllama-sort-pointer  same, but the arguments come from the reader's pointer (not forced), so
+                 the backward pass runs through the machine (list-membership bias set so that the
+                 untrained pointer selects the prompt's numbers; the correctness gate checks it)
 Correctness gate: before timing, the wrapped model must reproduce the plain logits (closed) and,
 for the call variants, its greedy argmax at the answer positions must equal the exact answers;
 the script refuses to report a variant that fails it.
@@ -32,9 +35,9 @@ import sys
 import threading
 import time
 
-VARIANTS = ("plain-add", "ncllama-closed", "ncllama-add", "plain-sort", "ncllama-sort")
+VARIANTS = ("plain-add", "ncllama-closed", "ncllama-add", "plain-sort", "ncllama-sort", "ncllama-sort-pointer")
 BASELINE = {"plain-add": "plain-add", "ncllama-closed": "plain-add", "ncllama-add": "plain-add",
-            "plain-sort": "plain-sort", "ncllama-sort": "plain-sort"}
+            "plain-sort": "plain-sort", "ncllama-sort": "plain-sort", "ncllama-sort-pointer": "plain-sort"}
 
 
 def make_batch(tok, variant: str, batch: int, seed: int, window: int = 256):
@@ -100,12 +103,12 @@ def setup(args):
     model = NCLlamaForCausalLM.from_base(base, library=[lib[n] for n in ("add", "insertion_sort")], tokenizer=tok).to(dev)
     steps, gates, info = {}, {}, {}
     for variant in args.variants:
-        prompts, answers, routines, call_args = make_batch(tok, "ncllama-sort" if variant.endswith("sort") else "add",
+        prompts, answers, routines, call_args = make_batch(tok, "ncllama-sort" if "sort" in variant else "add",
                                                            args.batch, args.seed, args.window)
         enc = tok([p + " " + a for p, a in zip(prompts, answers)], return_tensors="pt", padding=True)
         ids, mask = enc.input_ids.to(dev), enc.attention_mask.to(dev)
         net, kw = (base, {}) if variant.startswith("plain") else (model, {})
-        if variant in ("ncllama-add", "ncllama-sort"):
+        if variant in ("ncllama-add", "ncllama-sort", "ncllama-sort-pointer"):
             # left padding: the answer's tokens end every row; the trigger is the token before them
             trig = []
             for b, a in enumerate(answers):
@@ -114,6 +117,10 @@ def setup(args):
                 trig.append(ids.shape[1] - len(want) - 1)
             call = model.reasoning.make_call(ids.cpu(), routines, call_args, trigger=trig, attention_mask=mask.cpu())
             call.trigger, call.routine, call.args = call.trigger.to(dev), call.routine.to(dev), call.args.to(dev)
+            if variant == "ncllama-sort-pointer":
+                call.args = None
+                with torch.no_grad():
+                    model.reasoning.reader.list_bias.fill_(4.0)
             kw["nc_call"] = call
         with torch.no_grad():  # correctness gate
             net.eval()
