@@ -350,7 +350,10 @@ class ReasoningModule(nn.Module):
                     else:
                         has = in_window.any(1)
                         status = torch.where(has, status, int(CallStatus.NO_ARGUMENT))
-                        w = torch.where(has[:, None], masked.softmax(-1), torch.zeros_like(masked)).nan_to_num(0.0)
+                        # rows without a candidate get finite logits first: a softmax of all -inf is NaN,
+                        # and NaN * 0 in its backward would poison the reader's gradient
+                        safe = torch.where(has[:, None], masked, torch.zeros_like(masked))
+                        w = safe.softmax(-1) * has[:, None]
                     dist = torch.zeros(rows.numel(), V, device=dev).scatter_add(1, onehot_idx, w * in_window)  # [n, V]
                     args.append(dist)
                 else:

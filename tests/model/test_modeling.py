@@ -182,6 +182,21 @@ def test_gradients_reach_router_reader_writer_library(tiny_base, library, llama_
         assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
+def test_argument_fallback_keeps_gradients_finite(wrapped, llama_tok):
+    """One example has no number to point at (NO_ARGUMENT), the other calls: backward stays finite."""
+    _, model = wrapped
+    model.train()
+    ids, mask = encode(llama_tok, ["What is 12+34? Answer: 46", "What is this? Answer: yes"], left_pad=True)
+    call = model.reasoning.make_call(ids, ["add", "add"], [[[0], [1]], []], trigger=[ids.shape[1] - 2] * 2, attention_mask=mask)
+    call.args = None
+    out = model(ids, attention_mask=mask, labels=ids, nc_call=call)
+    assert out.nc_status.tolist() == [CallStatus.CALLED, CallStatus.NO_ARGUMENT]
+    out.loss.backward()
+    grads = [p.grad for p in model.reasoning.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
+    assert model.reasoning.reader.query.weight.grad.abs().sum() > 0
+
+
 def test_predicted_routing_gradient_reaches_router(wrapped, llama_tok):
     """Unforced: the router's probability of the chosen routine scales the write (top-1 routing)."""
     _, model = wrapped
