@@ -253,6 +253,10 @@ def test_value_head_variant(tiny_base, library, llama_tok):
     assert torch.equal(out.logits[:, :trig], ref[:, :trig]) and not torch.allclose(out.logits[:, trig:], ref[:, trig:])
     out.loss.backward()
     assert model.reasoning.writer.value_proj.weight.grad.abs().sum() > 0
+    model.eval()
+    ids, mask = encode(llama_tok, ["What is 12+34? Answer:"])
+    call = model.reasoning.make_call(ids, ["add"], [[[0], [1]]])
+    assert torch.equal(generate(model, ids, mask, nc_call=call, use_cache=True), generate(model, ids, mask, nc_call=call, use_cache=False))
 
 
 def test_library_mismatch_is_refused(wrapped, llama_tok, tmp_path):
@@ -267,6 +271,13 @@ def test_library_mismatch_is_refused(wrapped, llama_tok, tmp_path):
     sd[key] = sd[key] * 0.5
     save_file(sd, tmp_path / "model.safetensors", metadata={"format": "pt"})
     with pytest.raises(LibraryMismatchError, match="fingerprint"):
+        AutoModelForCausalLM.from_pretrained(tmp_path)
+    # a checkpoint whose routine compiled to another program (another nclib version)
+    model.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["nc_library"]["routines"][1]["table_sha256"] = "0" * 64
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(LibraryMismatchError, match="'fib' compiles to a different program"):
         AutoModelForCausalLM.from_pretrained(tmp_path)
 
 
