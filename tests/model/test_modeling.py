@@ -69,6 +69,35 @@ def test_forced_call_emits_exact_answer(wrapped, llama_tok, routine, prompt, arg
     assert not llama_tok.decode(plain[0, ids.shape[1]:]).startswith(answer)  # the random backbone alone does not
 
 
+@pytest.mark.parametrize("routine", ["add", "insertion_sort"])
+def test_teacher_forced_argmax_is_the_answer_on_random_batches(wrapped, llama_tok, routine):
+    """One batched forward over 12 random prompts (random lengths, left padding): at every answer
+    position the argmax is the answer's next token, up to and including the end token."""
+    _, model = wrapped
+    rng = torch.Generator().manual_seed(0)
+    prompts, answers, args = [], [], []
+    for _ in range(12):
+        if routine == "add":
+            a, b = torch.randint(0, 128, (2,), generator=rng).tolist()
+            prompts.append(f"Add {a} and {b}:")
+            answers.append(str(a + b))
+            args.append([[0], [1]])
+        else:
+            n = int(torch.randint(1, 9, (1,), generator=rng))
+            xs = torch.randint(0, 256, (n,), generator=rng).tolist()
+            prompts.append("Sort " + " ".join(map(str, xs)) + " ->")
+            answers.append(", ".join(map(str, sorted(xs))))
+            args.append([list(range(n))])
+    ids, mask = encode(llama_tok, [p + a for p, a in zip(prompts, answers)], left_pad=True)
+    trig = [ids.shape[1] - len(llama_tok(a, add_special_tokens=False).input_ids) - 1 for a in answers]
+    call = model.reasoning.make_call(ids, [routine] * 12, args, trigger=trig, attention_mask=mask)
+    with torch.no_grad():
+        pred = model(ids, attention_mask=mask, nc_call=call).logits.argmax(-1)
+    for b, a in enumerate(answers):
+        want = llama_tok(a, add_special_tokens=False).input_ids + [128001]
+        assert pred[b, trig[b]:].tolist() == want, (prompts[b], a)
+
+
 def test_bfloat16_model_keeps_exact_answers(wrapped, llama_tok):
     _, model = wrapped
     model = model.to(torch.bfloat16)
