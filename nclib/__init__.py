@@ -3,6 +3,7 @@
 from nclib.errors import CompileError, LibraryError, MachineFault, NclibError, Problem, StepLimitError, ValueRangeError
 from nclib.program import ExecResult, Program, compile
 from nclib.library import Library, stdlib
+from nclib.model import NCLlamaConfig, NCLlamaForCausalLM  # registers model_type "ncllama" with the Auto classes
 
 __version__ = "0.1.0"
 
@@ -12,6 +13,8 @@ __all__ = [
     "Library",
     "LibraryError",
     "MachineFault",
+    "NCLlamaConfig",
+    "NCLlamaForCausalLM",
     "NclibError",
     "Problem",
     "Program",

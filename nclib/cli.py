@@ -44,28 +44,10 @@ def parse_args(prog: nclib.Program, texts: list[str]) -> list:
     return args
 
 
-def to_tensors(prog: nclib.Program, args: list, soft: bool) -> list:
-    out = []
-    for kind, arg in zip(prog.param_kinds, args):
-        if kind == "list":
-            values = torch.tensor([list(arg) or [0]], dtype=torch.int64)
-            if soft:
-                values = torch.nn.functional.one_hot(values - prog.lo, prog.V).float()
-            out.append((values, torch.tensor([len(arg)])))
-        else:
-            value = torch.tensor([arg], dtype=torch.int64)
-            out.append(torch.nn.functional.one_hot(value - prog.lo, prog.V).float() if soft else value)
-    return out
-
-
-def decode(prog: nclib.Program, res: nclib.ExecResult, soft: bool):
-    if prog.returns == "none":
-        lists = [(x[0].argmax(-1) + prog.lo if soft else x[0]).tolist() for x in res.lists]
-        return f"None (lists after the call: {lists})"
-    if prog.returns == "list":
-        row = res.value[0, :int(res.lengths[0])]
-        return (row.argmax(-1) + prog.lo).tolist() if soft else row.tolist()
-    return int(res.value[0].argmax()) + prog.lo if soft else int(res.value[0])
+def show(prog: nclib.Program, res: nclib.ExecResult, mode: str):
+    """Element 0 of a result, for printing."""
+    value = prog.decode(res, mode)[0]
+    return f"None (list arguments after the call: {value})" if prog.returns == "none" else value
 
 
 def cmd_compile(a) -> None:
@@ -78,8 +60,8 @@ def cmd_run(a) -> None:
     prog = load_program(a.target, a.values, a.memory, a.stack)
     args = parse_args(prog, a.args)
     if a.soft:
-        res = prog.execute(*to_tensors(prog, args, soft=True), mode="soft")
-        print(decode(prog, res, soft=True))
+        res = prog.execute(*prog.encode([args], "soft"), mode="soft")
+        print(show(prog, res, "soft"))
         print(f"steps {float(res.steps[0]):.1f}, halted mass {float(res.halted[0]):.6f}")
     else:
         print(prog(*args))
@@ -98,8 +80,9 @@ def cmd_trace(a) -> None:
 
     prog = load_program(a.target, a.values, a.memory, a.stack)
     args = parse_args(prog, a.args)
-    res = prog.execute(*to_tensors(prog, args, soft=a.soft), mode="soft" if a.soft else "hard", trace=True)
-    path = plot_trace(prog, res, a.output, title=f"{prog.name}{tuple(args)} = {decode(prog, res, a.soft)} ({'soft' if a.soft else 'hard'})")
+    mode = "soft" if a.soft else "hard"
+    res = prog.execute(*prog.encode([args], mode), mode=mode, trace=True)
+    path = plot_trace(prog, res, a.output, title=f"{prog.name}{tuple(args)} = {show(prog, res, mode)} ({mode})")
     print(f"wrote {path} ({len(res.trace)} steps)")
 
 
@@ -131,45 +114,44 @@ def random_args(prog: nclib.Program, rng: random.Random, max_len: int) -> list:
 
 def cmd_check_stdlib(a) -> None:
     """Compile the standard library, check hard and soft (one-hot) execution against CPython on
-    random inputs, save the library, and write listings and execution traces."""
+    random inputs (one batch per routine and mode), save the library, and write listings and
+    execution traces."""
     import copy
 
     from nclib.routines import ROUTINES
     from nclib.trace import plot_trace
 
     out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
+    (out / "listings").mkdir(parents=True, exist_ok=True)
     start = time.time()
     lib = nclib.stdlib()
     lib.save(out / "stdlib")
     oracle = {name: getattr(__import__(f"nclib.routines.{module}", fromlist=[name]), name)
               for module, names in ROUTINES.items() for name in names}
     rng = random.Random(a.seed)
-    print(f"{'routine':<16}{'lines':>6}{'regs':>6}{'hard ok':>10}{'soft ok':>10}{'mean steps':>12}")
+    print(f"{'routine':<16}{'lines':>6}{'regs':>6}{'hard = CPython':>16}{'soft = CPython':>16}{'mean steps':>12}{'seconds':>9}")
     failures = 0
     for prog in lib:
-        (out / "listings").mkdir(exist_ok=True)
+        began = time.time()
         (out / "listings" / f"{prog.name}.txt").write_text(prog.listing() + "\n")
-        cases = [random_args(prog, rng, a.max_len) for _ in range(a.n)]
-        hard_ok = soft_ok = 0
-        steps = []
-        for i, args in enumerate(cases):
-            expected_args = copy.deepcopy(args)
-            expected = oracle[prog.name](*expected_args)
-            got = prog(*copy.deepcopy(args))
-            hard_ok += got == expected
-            if i < a.n_soft:
-                res = prog.execute(*to_tensors(prog, args, soft=True), mode="soft")
-                soft_value = decode(prog, res, soft=True)
-                soft_ok += (soft_value == expected) if prog.returns != "none" else True
-                steps.append(float(res.steps[0]))
-        failures += (hard_ok < len(cases)) + (soft_ok < min(a.n, a.n_soft))
-        print(f"{prog.name:<16}{prog.asm.n_lines:>6}{prog.asm.n_regs:>6}{f'{hard_ok}/{len(cases)}':>10}"
-              f"{f'{soft_ok}/{min(a.n, a.n_soft)}':>10}{sum(steps) / max(len(steps), 1):>12.1f}")
+        calls = [random_args(prog, rng, a.max_len) for _ in range(a.n)]
+        expected = []
+        for args in calls:
+            args = copy.deepcopy(args)
+            result = oracle[prog.name](*args)
+            expected.append(result if prog.returns != "none" else [x for x, k in zip(args, prog.param_kinds) if k == "list"])
+        hard = prog.execute(*prog.encode(calls, "hard"))
+        hard_ok = sum(got == want and not fault for got, want, fault in zip(prog.decode(hard, "hard"), expected, (hard.fault != 0).tolist()))
+        soft_calls = calls[:a.n_soft]
+        soft = prog.execute(*prog.encode(soft_calls, "soft"), mode="soft")
+        soft_ok = sum(got == want for got, want in zip(prog.decode(soft, "soft"), expected))
+        failures += (hard_ok < len(calls)) + (soft_ok < len(soft_calls))
+        print(f"{prog.name:<16}{prog.asm.n_lines:>6}{prog.asm.n_regs:>6}{f'{hard_ok}/{len(calls)}':>16}"
+              f"{f'{soft_ok}/{len(soft_calls)}':>16}{soft.steps.mean().item():>12.1f}{time.time() - began:>9.1f}", flush=True)
     for name, args in [("insertion_sort", [[5, 2, 8, 1, 9, 3]]), ("fib", [6]), ("gcd", [84, 36]), ("bfs_distance", [[0, 1, 1, 2, 2, 3, 0, 4], 5, 0, 3])]:
         prog = lib[name]
-        res = prog.execute(*to_tensors(prog, args, soft=False), trace=True)
-        plot_trace(prog, res, out / "traces" / f"{name}.png", title=f"{name}{tuple(args)} = {decode(prog, res, False)}")
+        res = prog.execute(*prog.encode([args]), trace=True)
+        plot_trace(prog, res, out / "traces" / f"{name}.png", title=f"{name}{tuple(args)} = {show(prog, res, 'hard')}")
     print(f"library saved to {out / 'stdlib'}; listings in {out / 'listings'}; traces in {out / 'traces'}")
     print(f"{len(lib)} routines, {failures} with mismatches, {time.time() - start:.1f} s")
     if failures:
@@ -206,8 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_trace)
     p = sub.add_parser("check-stdlib", help="compile, verify against CPython and trace the standard library")
     p.add_argument("--out", default="out/stdlib-check")
-    p.add_argument("--n", type=int, default=200, help="random inputs per routine (hard mode)")
-    p.add_argument("--n-soft", type=int, default=5, help="of which run in soft mode too")
+    p.add_argument("--n", type=int, default=1000, help="random inputs per routine (hard mode, one batch)")
+    p.add_argument("--n-soft", type=int, default=64, help="of which run in soft mode too (one batch)")
     p.add_argument("--max-len", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_check_stdlib)

@@ -27,7 +27,8 @@ class ExecResult:
              list routine: [B, L_out] / [B, L_out, V]; None for a routine without a return value.
     lengths: list routine: [B] int64 lengths of the returned lists (soft: most likely length).
     length_probs: list routine, soft: [B, V] distribution of the length.
-    lists:   the final contents of each list argument ([B, L] / [B, L, V]), like Python's in-place mutation.
+    lists:   the final contents of each list argument ([B, L] / [B, L, V]), like Python's in-place
+             mutation; list_lengths: their lengths ([B] each).
     steps:   [B] steps until halt (hard: int64 count; soft: expected count sum_t (1 - halted_t)).
     halted:  [B] halted probability mass (hard: 1.0 or 0.0).
     remainder: [B] 1 - halted, the ACT-style remainder that belongs in a training loss.
@@ -41,6 +42,7 @@ class ExecResult:
     halted: torch.Tensor
     remainder: torch.Tensor
     lists: list[torch.Tensor]
+    list_lengths: list[torch.Tensor] | None = None
     lengths: torch.Tensor | None = None
     length_probs: torch.Tensor | None = None
     fault: torch.Tensor | None = None
@@ -162,6 +164,44 @@ class Program:
         if self.returns == "list":
             return res.value[0, :int(res.lengths[0])].tolist()
         return int(res.value[0])
+
+    def encode(self, calls: list[tuple], mode: str = "hard", dtype: torch.dtype = torch.float32) -> list:
+        """Python argument tuples (one per batch element) -> the batched arguments of `execute`
+        (lists padded to the longest; soft mode: one-hot distributions of `dtype`)."""
+        if not calls:
+            raise ValueError("encode needs at least one call")
+        for args in calls:
+            if len(args) != len(self.params):
+                raise TypeError(f"{self.name} takes {len(self.params)} arguments ({', '.join(self.params)}), got {args!r}")
+        out = []
+        for k, kind in enumerate(self.param_kinds):
+            column = [args[k] for args in calls]
+            if kind == "list":
+                width = max(1, max(len(x) for x in column))
+                values = torch.tensor([list(x) + [0] * (width - len(x)) for x in column], dtype=torch.int64)
+                lengths = torch.tensor([len(x) for x in column])
+            else:
+                values, lengths = torch.tensor(column, dtype=torch.int64), None
+            if mode == "soft":
+                self._check_values(self.params[k], values, soft=False)
+                values = torch.nn.functional.one_hot(values - self.lo, self.V).to(dtype)
+            out.append((values, lengths) if kind == "list" else values)
+        return out
+
+    def decode(self, res: ExecResult, mode: str = "hard") -> list:
+        """An ExecResult -> one Python result per batch element (soft mode: the most likely value).
+        For a routine without a return value, the final contents of its list arguments."""
+        soft = mode == "soft"
+
+        def values(row: torch.Tensor) -> list[int]:
+            return (row.argmax(-1) + self.lo).tolist() if soft else row.tolist()
+
+        B = res.steps.shape[0]
+        if self.returns == "int":
+            return values(res.value)
+        if self.returns == "list":
+            return [values(res.value[b, :int(res.lengths[b])]) for b in range(B)]
+        return [[values(lst[b, :int(n[b])]) for lst, n in zip(res.lists, res.list_lengths)] for b in range(B)]
 
     def raise_for_fault(self, res: ExecResult, b: int) -> None:
         """Raise the error that hard-mode batch element b ran into, naming the source line."""
@@ -297,7 +337,9 @@ class Program:
             idx = (addr[:, None] + 1 + torch.arange(L_out, device=device)[None, :]).clamp(max=A - 1)
             value = state.mem.gather(1, idx)
             value = torch.where(torch.arange(L_out, device=device)[None, :] < lengths[:, None], value, 0)
-        return ExecResult(value=value, steps=state.steps, halted=halted, remainder=1 - halted, lists=lists, lengths=lengths,
+        list_lengths = [arg[1] for kind, arg in zip(self.param_kinds, parsed) if kind == "list"]
+        return ExecResult(value=value, steps=state.steps, halted=halted, remainder=1 - halted, lists=lists,
+                          list_lengths=list_lengths, lengths=lengths,
                           fault=state.fault, fault_line=state.fault_line, overflow_line=state.overflow_line,
                           overflow_value=state.overflow_value, trace=steps_log)
 
@@ -359,9 +401,14 @@ class Program:
             length_probs = kernels_read(addr, mem)
             lengths = length_probs.argmax(-1) + lo
             L_out = int(lengths.clamp(0, A - 1).max()) if B else 0
-            shifted = torch.stack([torch.nn.functional.pad(addr, (1 + i, 0))[:, :A] for i in range(L_out)], 1)  # [B, L_out, A]
-            value = kernels_read(shifted, mem) if L_out else mem.new_zeros(B, 0, V)
-        return ExecResult(value=value, steps=ponder, halted=halted, remainder=1 - halted, lists=lists, lengths=lengths,
+            if L_out:
+                shifted = torch.stack([torch.nn.functional.pad(addr, (1 + i, 0))[:, :A] for i in range(L_out)], 1)  # [B, L_out, A]
+                value = kernels_read(shifted, mem)
+            else:
+                value = mem.new_zeros(B, 0, V)
+        list_lengths = [arg[1] for kind, arg in zip(self.param_kinds, parsed) if kind == "list"]
+        return ExecResult(value=value, steps=ponder, halted=halted, remainder=1 - halted, lists=lists,
+                          list_lengths=list_lengths, lengths=lengths,
                           length_probs=length_probs, trace=steps_log)
 
 

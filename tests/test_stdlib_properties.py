@@ -83,49 +83,26 @@ def libraries():
     return {UNSIGNED: nclib.stdlib(values=UNSIGNED, memory=MEMORY), SIGNED: nclib.stdlib(values=SIGNED, memory=15)}
 
 
-def to_batch(prog: nclib.Program, batch: list[tuple], soft: bool):
-    """Python argument tuples -> the batched tensors of Program.execute."""
-    out = []
-    for k, kind in enumerate(prog.param_kinds):
-        column = [args[k] for args in batch]
-        if kind == "list":
-            L = max(1, max(len(x) for x in column))
-            values = torch.tensor([x + [0] * (L - len(x)) for x in column], dtype=torch.int64)
-            lengths = torch.tensor([len(x) for x in column])
-            out.append((torch.nn.functional.one_hot(values - prog.lo, prog.V).float() if soft else values, lengths))
-        else:
-            values = torch.tensor(column, dtype=torch.int64)
-            out.append(torch.nn.functional.one_hot(values - prog.lo, prog.V).float() if soft else values)
-    return out
-
-
-def decode(prog: nclib.Program, res: nclib.ExecResult, b: int, soft: bool):
-    if prog.returns == "list":
-        n = int(res.lengths[b])
-        row = res.value[b, :n]
-        return (row.argmax(-1) + prog.lo).tolist() if soft else row.tolist()
-    return int(res.value[b].argmax()) + prog.lo if soft else int(res.value[b])
-
-
 def check_batch(prog: nclib.Program, batch: list[tuple], soft: bool) -> None:
     expected = []
     for args in batch:
         args = copy.deepcopy(args)
         result = ORACLE[prog.name](*args)
         expected.append((result, args))
-    res = prog.execute(*to_batch(prog, batch, soft), mode="soft" if soft else "hard", max_steps=20_000)
+    mode = "soft" if soft else "hard"
+    res = prog.execute(*prog.encode(batch, mode), mode=mode, max_steps=20_000)
     if soft:
         assert torch.allclose(res.halted, torch.ones_like(res.halted), atol=1e-5), res.halted
     else:
         assert (res.fault == 0).all() and (res.overflow_line < 0).all(), (res.fault, res.overflow_line)
+    results = prog.decode(res, mode)
+    finals = [[(lst[b, :int(n[b])].argmax(-1) + prog.lo if soft else lst[b, :int(n[b])]).tolist()
+               for lst, n in zip(res.lists, res.list_lengths)] for b in range(len(batch))]
     for b, (result, args_after) in enumerate(expected):
-        assert decode(prog, res, b, soft) == result, (prog.name, batch[b])
-        for k, kind in enumerate(prog.param_kinds):
-            if kind == "list":  # in-place effects, as Python's
-                n = len(args_after[k])
-                final = res.lists[len([x for x in prog.param_kinds[:k] if x == "list"])][b, :n]
-                got = (final.argmax(-1) + prog.lo).tolist() if soft else final.tolist()
-                assert got == args_after[k], (prog.name, batch[b])
+        if prog.returns != "none":
+            assert results[b] == result, (prog.name, batch[b])
+        # in-place effects on list arguments, as Python's
+        assert finals[b] == [a for a, kind in zip(args_after, prog.param_kinds) if kind == "list"], (prog.name, batch[b])
 
 
 @pytest.mark.parametrize("name", ROUTINES)
