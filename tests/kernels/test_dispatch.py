@@ -29,7 +29,7 @@ def test_set_backend_rejects_unknown_name():
 @pytest.mark.parametrize("backend,expect_naive", [("naive", True), ("auto", not torch.cuda.is_available())])
 def test_backend_choice_on_this_device(monkeypatch, backend, expect_naive):
     calls = []
-    monkeypatch.setattr(nk, "soft_read_naive", lambda w, m: calls.append(1) or read_naive.soft_read_naive(w, m))
+    monkeypatch.setattr(nk.dispatch, "soft_read_naive", lambda w, m: calls.append(1) or read_naive.soft_read_naive(w, m))
     nk.set_backend(backend)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     nk.soft_read(torch.rand(2, 3, device=device), torch.rand(2, 3, 4, device=device))

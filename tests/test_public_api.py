@@ -1,0 +1,20 @@
+"""The top-level exports are pinned: removing or renaming one is a breaking change."""
+
+import nclib
+import nclib.compiler
+import nclib.kernels
+
+
+def test_top_level_exports():
+    assert sorted(nclib.__all__) == sorted([
+        "CompileError", "ExecResult", "Library", "LibraryError", "MachineFault", "NCLlamaConfig", "NCLlamaForCausalLM",
+        "NclibError", "Problem", "Program", "StepLimitError", "ValueRangeError", "__version__", "compile", "stdlib",
+    ])
+    for name in nclib.__all__:
+        assert hasattr(nclib, name), name
+
+
+def test_subpackages_live_in_one_namespace():
+    assert nclib.compiler.compile_source is not None
+    assert nclib.compiler.__name__ == "nclib.compiler" and nclib.kernels.__name__ == "nclib.kernels"
+    assert callable(nclib.stdlib) and callable(nclib.compile)
