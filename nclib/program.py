@@ -9,6 +9,7 @@ from typing import Callable
 
 import torch
 
+from nclib import kernels
 from nclib.compiler import Assembly, compile_source
 from nclib.compiler.assemble import HALT_LINE
 from nclib.compiler.regalloc import HP, RV
@@ -398,12 +399,12 @@ class Program:
             value = regs[:, RV]
         elif self.returns == "list":
             addr = regs[:, RV, -lo:-lo + A]  # [B, A]: where the returned list starts
-            length_probs = kernels_read(addr, mem)
+            length_probs = kernels.soft_read(addr, mem)
             lengths = length_probs.argmax(-1) + lo
             L_out = int(lengths.clamp(0, A - 1).max()) if B else 0
             if L_out:
                 shifted = torch.stack([torch.nn.functional.pad(addr, (1 + i, 0))[:, :A] for i in range(L_out)], 1)  # [B, L_out, A]
-                value = kernels_read(shifted, mem)
+                value = kernels.soft_read(shifted, mem)
             else:
                 value = mem.new_zeros(B, 0, V)
         list_lengths = [arg[1] for kind, arg in zip(self.param_kinds, parsed) if kind == "list"]
@@ -411,7 +412,3 @@ class Program:
                           list_lengths=list_lengths, lengths=lengths,
                           length_probs=length_probs, trace=steps_log)
 
-
-def kernels_read(weights: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
-    from nclib import kernels
-    return kernels.soft_read(weights, memory)
