@@ -41,9 +41,6 @@ class Const:
         return f"#{self.value}"
 
 
-Operand = "str | Const"
-
-
 @dataclass
 class Label:
     name: str

@@ -42,8 +42,8 @@ def remove_unreachable(fn: IRFunction) -> None:
     fn.body = [item for i, item in enumerate(fn.body) if i in seen or isinstance(item, Label)]
 
 
-def liveness(fn: IRFunction) -> list[set[str]]:
-    """live_out[i]: virtual registers whose value is needed after instruction i."""
+def liveness(fn: IRFunction) -> tuple[list[set[str]], list[set[str]]]:
+    """(live_in, live_out): virtual registers whose value is needed before / after instruction i."""
     body = fn.body
     succ = successors(body)
     uses = [set(item.uses()) if isinstance(item, Instr) else set() for item in body]
@@ -59,14 +59,14 @@ def liveness(fn: IRFunction) -> list[set[str]]:
             if out != live_out[i] or inn != live_in[i]:
                 live_out[i], live_in[i] = out, inn
                 changed = True
-    fn.live_in_entry = live_in[0] if body else set()
-    return live_out
+    return live_in, live_out
 
 
 def allocate(fn: IRFunction) -> int:
     """Fill fn.phys; return the number of physical registers the function needs."""
     remove_unreachable(fn)
-    live_out = liveness(fn)
+    live_in, live_out = liveness(fn)
+    live_at_entry = live_in[0] if fn.body else set()
     neighbours: dict[str, set[str]] = {}
     order: list[str] = []
 
@@ -81,7 +81,7 @@ def allocate(fn: IRFunction) -> int:
         neighbours[p] |= set(fn.params) - {p}
     # Variables read before any assignment (Python would raise UnboundLocalError) are live at
     # entry; they interfere with the parameters so they cannot clobber an argument.
-    for v in sorted(fn.live_in_entry - set(fn.params)):
+    for v in sorted(live_at_entry - set(fn.params)):
         note(v)
         for p in fn.params:
             neighbours[v].add(p)

@@ -200,10 +200,10 @@ class SoftTables:
 
     def __init__(self, asm: Assembly, device: torch.device):
         table = asm.table
-        self.ops = table[:, F_OP].tolist()
+        ops = table[:, F_OP].tolist()
         self.groups: dict[str, torch.Tensor] = {}
         for name in OPCODES:
-            idx = [i for i, o in enumerate(self.ops) if OPCODES[o] == name]
+            idx = [i for i, o in enumerate(ops) if OPCODES[o] == name]
             if idx:
                 self.groups[name] = torch.tensor(idx, device=device)
         self.imm = table[:, F_IMM].to(device)

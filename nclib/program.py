@@ -326,8 +326,7 @@ class Program:
         steps_log = [] if trace else None
         state = run_hard(asm, state, max_steps, steps_log)
         halted = (state.ip == HALT_LINE).double()
-        lists = [state.mem[:, base + 1:base + 1 + arg[0].shape[1]] for base, (kind, arg) in
-                 zip(layout, [(k, a) for k, a in zip(self.param_kinds, parsed) if k == "list"])]
+        lists, list_lengths = self._list_arguments(state.mem, layout, parsed)
         value = lengths = None
         if self.returns == "int":
             value = state.regs[:, RV].clone()
@@ -338,11 +337,16 @@ class Program:
             idx = (addr[:, None] + 1 + torch.arange(L_out, device=device)[None, :]).clamp(max=A - 1)
             value = state.mem.gather(1, idx)
             value = torch.where(torch.arange(L_out, device=device)[None, :] < lengths[:, None], value, 0)
-        list_lengths = [arg[1] for kind, arg in zip(self.param_kinds, parsed) if kind == "list"]
         return ExecResult(value=value, steps=state.steps, halted=halted, remainder=1 - halted, lists=lists,
                           list_lengths=list_lengths, lengths=lengths,
                           fault=state.fault, fault_line=state.fault_line, overflow_line=state.overflow_line,
                           overflow_value=state.overflow_value, trace=steps_log)
+
+    def _list_arguments(self, mem: torch.Tensor, layout: list[int], parsed: list) -> tuple[list, list]:
+        """The final cells of each list argument (mem [B, A] or [B, A, V]) and their lengths."""
+        args = [arg for kind, arg in zip(self.param_kinds, parsed) if kind == "list"]
+        lists = [mem[:, base + 1:base + 1 + values.shape[1]] for base, (values, _) in zip(layout, args)]
+        return lists, [lengths for _, lengths in args]
 
     def tables(self, device: torch.device) -> SoftTables:
         if device not in self._tables:
@@ -391,9 +395,7 @@ class Program:
         state, _ = run_soft(asm, tab, prm, (regs, mem, stack, sp, ip, ponder), max_steps, eps, use_checkpoint, segment, steps_log)
         regs, mem, stack, sp, ip, ponder = state
         halted = ip[:, HALT_LINE]
-        lists = []
-        for base, (kind, arg) in zip(layout, [(k, a) for k, a in zip(self.param_kinds, parsed) if k == "list"]):
-            lists.append(mem[:, base + 1:base + 1 + arg[0].shape[1]])
+        lists, list_lengths = self._list_arguments(mem, layout, parsed)
         value = lengths = length_probs = None
         if self.returns == "int":
             value = regs[:, RV]
@@ -407,7 +409,6 @@ class Program:
                 value = kernels.soft_read(shifted, mem)
             else:
                 value = mem.new_zeros(B, 0, V)
-        list_lengths = [arg[1] for kind, arg in zip(self.param_kinds, parsed) if kind == "list"]
         return ExecResult(value=value, steps=ponder, halted=halted, remainder=1 - halted, lists=lists,
                           list_lengths=list_lengths, lengths=lengths,
                           length_probs=length_probs, trace=steps_log)
