@@ -52,9 +52,11 @@ test_iid asks about every n that train has, but only in wordings train never pai
 Repeats within fib splits are unavoidable and allowed.
 
 Graph construction. Rooms are ``lobby`` plus distinct random letters; the start is the lobby in
-about half of the rows. The rooms are split into 2 to 4 components of at least 2 rooms (the
-start's component and others), each a random tree plus a few extra doors (about one to one and
-a half doors per room where the component sizes allow). The goal is chosen from a pair of
+about half of the rows. The rooms are split into components of at least 2 rooms (the start's
+component and others; two components up to 7 rooms, up to four in larger graphs), each a random
+tree plus extra doors, for about one to one and a half doors per room where the component sizes
+allow (4 and 5 rooms can only hold 0.5 to 0.8: two components of 2 rooms have one door each).
+The goal is chosen from a pair of
 "twin" rooms drawn *before* the label: a room of the start's component other than the start,
 and a room of another component with the same number of doors where possible (the nearest count
 otherwise). A Yes row asks about the first, a No row about the second; the other twin is the
@@ -251,6 +253,17 @@ def instance_key(row: dict) -> tuple:
     if task == "graph":
         return (task, _edge_set(vals[0]), vals[1][0], vals[2][0])
     return (task,) + tuple(tuple(v) for v in vals)
+
+
+def _size_of(task: str, prompt: str, arg_values: list[list[int]]) -> int:
+    """The size of an instance, as the `size` column defines it."""
+    if task == "sort":
+        return len(arg_values[0])
+    if task == "fib":
+        return arg_values[0][0]
+    if task == "graph":
+        return len(parse_graph(prompt)[0])
+    return max(len(str(a[0])) for a in arg_values)  # add, gcd: digits of the larger operand
 
 
 def _edge_set(edges: list[int]) -> tuple:
@@ -508,7 +521,7 @@ def _draw_graph(rng: random.Random, size: int, label: int) -> dict:
     rest = [r for r in [0] + others if r != start]
     rng.shuffle(rest)
     # Component sizes: n_comp parts of at least 2 rooms; the start's component is the first.
-    n_comp = rng.randint(2, max(2, min(4, size // 2)))
+    n_comp = rng.randint(2, min(4, max(2, size // 4 + 1)))  # 2 up to 7 rooms, at most 4
     sizes = [2] * n_comp
     for _ in range(size - 2 * n_comp):
         sizes[rng.randrange(n_comp)] += 1
@@ -600,9 +613,13 @@ def _make_row(task: str, split: str, size: int, style: str, rng: random.Random, 
         _render(template, filler)
         prompt, args = filler.prompt, [filler.indices[f] for f in _ARG_FIELDS[task]]
     text = prompt.joined()
-    # The wordings must not contribute values of their own (module docstring).
-    assert prompt_values(text) == prompt.values, (text, prompt.values)
+    # Self-checks that no wording change may break: the wordings contribute no values of their
+    # own (module docstring), and the row has the size it was drawn for.
+    if prompt_values(text) != prompt.values:
+        raise RuntimeError(f"template adds values of its own: {text!r}")
     target = apply_routine(ROUTINE[task], _arg_values(text, args))
+    if _size_of(task, text, _arg_values(text, args)) != size:
+        raise RuntimeError(f"{task}: drew size {_size_of(task, text, _arg_values(text, args))}, wanted {size}: {text!r}")
     return {
         "task": task,
         "split": split,
@@ -622,7 +639,7 @@ def _build_split(task: str, split: str, n: int, seed: int, spec: TaskSpec) -> li
     styles = _spread(rng, STYLES, n)
     labels = [1] * n
     if task == "graph":  # Yes/No balanced exactly within each size
-        for s in set(sizes):
+        for s in sorted(set(sizes)):  # sorted: the rng must be consumed in a fixed order
             where = [i for i, si in enumerate(sizes) if si == s]
             for i, lab in zip(where, _spread(rng, [1, 0], len(where))):
                 labels[i] = lab
@@ -742,7 +759,13 @@ def _check_row(row: dict, where: str, task: str, split: str, check_values: bool)
         want = apply_routine(row["routine"], _arg_values(row["prompt"], row["args"]))
     except ValueError as exc:
         raise TaskDataError(f"{where}: column 'args' does not fit {row['routine']}: {exc}") from exc
+    try:
+        size = _size_of(task, row["prompt"], _arg_values(row["prompt"], row["args"]))
+    except ValueError as exc:  # a graph prompt that matches no template
+        raise TaskDataError(f"{where}: column 'prompt': {exc}") from exc
     if row["target"] != want:
         raise TaskDataError(f"{where}: column 'target' is {row['target']}, but {row['routine']} gives {want}")
+    if row["size"] != size:
+        raise TaskDataError(f"{where}: column 'size' is {row['size']}, but the instance has size {size}")
     if row["answer"] != render_answer(task, want):
         raise TaskDataError(f"{where}: column 'answer' is {row['answer']!r}, expected {render_answer(task, want)!r}")

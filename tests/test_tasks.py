@@ -304,3 +304,9 @@ def test_load_errors(saved, tmp_path):
     broken.save_to_disk(str(tmp_path / "bad_args"))
     with pytest.raises(TaskDataError, match="'train' row 3: column 'args' index 99"):
         load_task(tmp_path / "bad_args")
+
+    broken = DatasetDict(dd)
+    broken["test_ood"] = broken["test_ood"].map(corrupt("size", 5), with_indices=True)
+    broken.save_to_disk(str(tmp_path / "bad_size"))
+    with pytest.raises(TaskDataError, match="'test_ood' row 3: column 'size'"):
+        load_task(tmp_path / "bad_size")
