@@ -105,6 +105,9 @@ def random_args(prog: nclib.Program, rng: random.Random, max_len: int) -> list:
         n = rng.randrange(2, 7)
         edges = [rng.randrange(n) for _ in range(2 * rng.randrange(0, 6))]
         return [edges, n, rng.randrange(n), rng.randrange(n)]
+    if name == "reachable":
+        edges = [rng.randrange(8) for _ in range(2 * rng.randrange(0, 6))]
+        return [edges, rng.randrange(8), rng.randrange(8)]
     if name == "parse_digits":
         return [digits.render_digits(rng.randrange(0, hi))]
     if name == "render_digits":

@@ -67,6 +67,10 @@ def args_strategy(name: str, lo: int, hi: int, small: bool = False):
             edges = st.lists(st.tuples(node, node), max_size=3 if small else 5).map(lambda es: [x for e in es for x in e])
             return st.tuples(edges, st.just(n), node, node)
         return st.integers(1, 4 if small else 6).flatmap(graph)
+    if name == "reachable":  # the routine counts max id + 1 rooms (memory: edges + two lists of that size)
+        node = st.integers(0, 5)
+        edges = st.lists(st.tuples(node, node), max_size=3 if small else 5).map(lambda es: [x for e in es for x in e])
+        return st.tuples(edges, node, node)
     if name == "parse_digits":
         return st.tuples(st.lists(st.integers(0, 9), max_size=3)).filter(lambda a: digits.parse_digits(a[0]) < hi)
     if name == "render_digits":
@@ -129,6 +133,8 @@ def edge_cases(name: str, lo: int) -> list[tuple]:
         return [([],), ([0],)]
     if name in ("bfs_reachable", "dfs_reachable", "bfs_distance"):
         return [([], 1, 0, 0), ([0, 1], 3, 0, 2)]
+    if name == "reachable":
+        return [([], 3, 3), ([0, 1, 1, 2], 2, 0), ([0, 1, 3, 2], 0, 2)]
     return []
 
 
@@ -139,7 +145,7 @@ def test_soft_mode_one_hot_equals_cpython(libraries, name):
     # Soft steps cost O(B * lines * V^2) and a batch runs as long as its slowest element, so
     # each example is one large batch: >= 1000 inputs for the short routines, >= 200 for the
     # long-running ones (sorting, searching, graphs) to keep CI within budget.
-    heavy = name in ("bfs_reachable", "bfs_distance", "dfs_reachable", "bubble_sort", "insertion_sort", "binary_search")
+    heavy = name in ("reachable", "bfs_reachable", "bfs_distance", "dfs_reachable", "bubble_sort", "insertion_sort", "binary_search")
     size = (100, 120) if heavy else (500, 600)
 
     @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -169,3 +175,4 @@ def test_soft_steps_match_hard_steps(libraries):
     soft = prog.execute(torch.nn.functional.one_hot(n, prog.V).float(), mode="soft")
     assert torch.equal(soft.steps.round().long(), hard.steps)
     assert torch.allclose(soft.remainder, torch.zeros(8), atol=1e-6)
+

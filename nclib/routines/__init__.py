@@ -6,7 +6,7 @@ ROUTINES = {
     "arithmetic": ["add", "sub", "mul", "divmod", "compare", "factorial", "gcd"],
     "fibonacci": ["fib", "fib_iter"],
     "sorting": ["insertion_sort", "bubble_sort", "binary_search"],
-    "graphs": ["bfs_reachable", "dfs_reachable", "bfs_distance"],
+    "graphs": ["bfs_reachable", "dfs_reachable", "bfs_distance", "reachable"],
     "digits": ["parse_digits", "render_digits"],
 }
 

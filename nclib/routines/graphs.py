@@ -56,3 +56,15 @@ def dfs_reachable(edges: list[int], n: int, start: int, goal: int) -> int:
                 stack[top] = v
                 top += 1
     return 0
+
+
+def reachable(edges: list[int], start: int, goal: int) -> int:
+    """1 if goal can be reached from start; the rooms are the ids that occur (the reader cannot
+    supply a node count, so it is derived from the largest id)."""
+    n = start
+    if goal > n:
+        n = goal
+    for x in edges:
+        if x > n:
+            n = x
+    return bfs_reachable(edges, n + 1, start, goal)
