@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import nclib
-from nclib.routines import arithmetic, digits, fibonacci, graphs, sorting
+from nclib.routines import arithmetic, digits, fibonacci, graphs, sorting, traversal
 
 ORACLE = {
     name: getattr(module, name)
-    for module in (arithmetic, fibonacci, sorting, graphs, digits)
+    for module in (arithmetic, fibonacci, sorting, graphs, traversal, digits)
     for name in dir(module) if not name.startswith("_") and callable(getattr(module, name))
 }
 
@@ -71,6 +71,12 @@ def args_strategy(name: str, lo: int, hi: int, small: bool = False):
         node = st.integers(0, 5)
         edges = st.lists(st.tuples(node, node), max_size=3 if small else 5).map(lambda es: [x for e in es for x in e])
         return st.tuples(edges, node, node)
+    if name in ("bfs_order", "dfs_order", "bfs_distances"):  # dfs_order's stack holds len(edges) + 1 entries
+        def traversal_graph(n):
+            node = st.integers(0, n - 1)
+            edges = st.lists(st.tuples(node, node), max_size=2 if small else 3).map(lambda es: [x for e in es for x in e])
+            return st.tuples(edges, st.just(n), node)
+        return st.integers(1, 4 if small else 5).flatmap(traversal_graph)
     if name == "parse_digits":
         return st.tuples(st.lists(st.integers(0, 9), max_size=3)).filter(lambda a: digits.parse_digits(a[0]) < hi)
     if name == "render_digits":
@@ -135,6 +141,8 @@ def edge_cases(name: str, lo: int) -> list[tuple]:
         return [([], 1, 0, 0), ([0, 1], 3, 0, 2)]
     if name == "reachable":
         return [([], 3, 3), ([0, 1, 1, 2], 2, 0), ([0, 1, 3, 2], 0, 2)]
+    if name in ("bfs_order", "dfs_order", "bfs_distances"):
+        return [([], 1, 0), ([1, 1], 2, 0), ([0, 1, 0, 2, 1, 2], 3, 2)]
     return []
 
 
@@ -145,8 +153,11 @@ def test_soft_mode_one_hot_equals_cpython(libraries, name):
     # Soft steps cost O(B * lines * V^2) and a batch runs as long as its slowest element, so
     # each example is one large batch: >= 1000 inputs for the short routines, >= 200 for the
     # long-running ones (sorting, searching, graphs) to keep CI within budget.
-    heavy = name in ("reachable", "bfs_reachable", "bfs_distance", "dfs_reachable", "bubble_sort", "insertion_sort", "binary_search")
+    heavy = name in ("reachable", "bfs_reachable", "bfs_distance", "dfs_reachable", "bfs_order", "dfs_order", "bfs_distances",
+                     "bubble_sort", "insertion_sort", "binary_search")
     size = (100, 120) if heavy else (500, 600)
+    if name in ("bfs_order", "dfs_order", "bfs_distances"):  # whole-graph traversals run longest
+        size = (40, 50)
 
     @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(st.lists(args_strategy(name, *UNSIGNED, small=heavy), min_size=size[0], max_size=size[1]))

@@ -7,6 +7,7 @@ ROUTINES = {
     "fibonacci": ["fib", "fib_iter"],
     "sorting": ["insertion_sort", "bubble_sort", "binary_search"],
     "graphs": ["bfs_reachable", "dfs_reachable", "bfs_distance", "reachable"],
+    "traversal": ["bfs_order", "dfs_order", "bfs_distances"],
     "digits": ["parse_digits", "render_digits"],
 }
 
