@@ -4,6 +4,7 @@ from huggingface_hub.dataclasses import strict
 from transformers import LlamaConfig
 
 WRITER_KINDS = ("tape", "value_head")
+MACHINE_MODES = ("soft", "hard")
 NUMBER_STYLES = ("chunk3", "digits")
 ARG_KINDS = ("int", "list")
 
@@ -28,7 +29,8 @@ class NCLlamaConfig(LlamaConfig):
     model_type = "ncllama"
 
     # The library: manifest (from `nclib.Library.manifest()`), one entry per routine
-    # {"name", "args": ["int"|"list", ...], "returns": "int"|"list", "lo", "V"} in router order,
+    # {"name", "args": ["int"|"list", ...], "returns": "int"|"list", "lo", "V"} in router order
+    # (optionally "labels": token ids to write for the output values lo, lo+1, ..., e.g. " No"/" Yes"),
     # the shapes/dtypes of each routine's tensors {routine: {tensor: [shape, dtype]}}, and the
     # SHA-256 of the tensors.
     nc_library: dict | None = None
@@ -44,6 +46,9 @@ class NCLlamaConfig(LlamaConfig):
     nc_number_style: str = "chunk3"
     nc_number_tokens: dict | None = None
     nc_minus_token_ids: list | None = None
+    # Named values read like numbers: {token id (str): value}, e.g. the room names of the
+    # graph-navigation task (" lobby" -> 0, " A" -> 1, ...). Each such token is one value.
+    nc_symbol_tokens: dict | None = None
     # Tokens written between list elements (", " by default) and after the answer (EOS by default).
     nc_separator_token_ids: list | None = None
     nc_end_token_ids: list | None = None
@@ -60,6 +65,12 @@ class NCLlamaConfig(LlamaConfig):
     # module never fires and the wrapped model equals its base) and initial writer gate bias.
     nc_router_no_call_bias: float = 8.0
     nc_writer_gate_bias: float = 8.0
+    # How the machine runs the routine: "soft" (differentiable distributions over the value window,
+    # gradients flow into the arguments and, with nc_train_library, the program) or "hard" (exact
+    # int64 execution of the argmax arguments: any window size, no gradient through the run; the
+    # reader learns from its own loss). Teacher-forced arguments are one-hot, so both give the same
+    # result there (docs/machine.md: soft one-hot == hard).
+    nc_machine_mode: str = "soft"
     # Adaptive recurrence of the machine.
     nc_max_steps: int = 4096
     nc_halt_eps: float = 1e-3
@@ -80,6 +91,10 @@ class NCLlamaConfig(LlamaConfig):
         super().validate_architecture()
         if self.nc_writer not in WRITER_KINDS:
             raise ValueError(f"nc_writer must be one of {WRITER_KINDS}, got {self.nc_writer!r}")
+        if self.nc_machine_mode not in MACHINE_MODES:
+            raise ValueError(f"nc_machine_mode must be one of {MACHINE_MODES}, got {self.nc_machine_mode!r}")
+        if self.nc_writer == "value_head" and self.nc_machine_mode != "soft":
+            raise ValueError(f"nc_writer='value_head' reads the machine's output distributions; it needs nc_machine_mode='soft', got {self.nc_machine_mode!r}")
         if self.nc_number_style not in NUMBER_STYLES:
             raise ValueError(f"nc_number_style must be one of {NUMBER_STYLES}, got {self.nc_number_style!r}")
         for name in ("nc_max_list_len", "nc_max_answer_tokens", "nc_pointer_dim", "nc_max_steps"):
@@ -94,6 +109,11 @@ class NCLlamaConfig(LlamaConfig):
             bad = [a for a in routine["args"] if a not in ARG_KINDS]
             if bad or routine["returns"] not in ARG_KINDS:
                 raise ValueError(f"nc_routines[{i}] ({routine['name']!r}): argument/return kinds must be in {ARG_KINDS}, got {routine!r}")
+            labels = routine.get("labels")
+            if labels is not None and (not isinstance(labels, list) or len(labels) > routine["V"]
+                                       or not all(isinstance(ids, list) and ids for ids in labels)):
+                raise ValueError(f"nc_routines[{i}] ({routine['name']!r}): labels must be a list of non-empty token-id lists, "
+                                 f"one per output value, at most V={routine['V']}; got {labels!r}")
             if routine["V"] < 2:
                 raise ValueError(f"nc_routines[{i}] ({routine['name']!r}): value range V must be >= 2, got {routine['V']}")
 

@@ -157,5 +157,26 @@ class LibraryTensors(nn.Module):
             value, lengths = res.value, res.lengths
         return {"value": value, "lengths": lengths, "steps": res.steps, "remainder": res.remainder}
 
+    def execute_hard(self, r: int, args: list, max_steps: int) -> dict:
+        """Run routine r exactly (hard mode) on int arguments.
+
+        args: per parameter a [n] int64 tensor or ([n, L] int64, [n]) list.
+        Returns {"value": [n] or [n, L_out] int64, "lengths": [n], "steps": [n], "halted": [n] bool,
+        "fault": [n] bool (any fault or value overflow; such results are meaningless)}.
+        """
+        prog = self.programs()[r]
+        spec = self.config.nc_routines[r]
+        res = prog.execute(*args, mode="hard", max_steps=max_steps)
+        halted = res.halted > 0.5
+        fault = (res.fault != 0) | (res.overflow_line >= 0) | ~halted
+        if spec.get("in_place"):
+            first = spec["args"].index("list")
+            value, lengths = res.lists[0], args[first][1]
+        elif res.lengths is not None:
+            value, lengths = res.value, res.lengths
+        else:
+            value, lengths = res.value, torch.ones_like(res.steps)
+        return {"value": value, "lengths": lengths, "steps": res.steps, "halted": halted, "fault": fault}
+
 
 __all__ = ["LibraryTensors", "fingerprint", "library_fields"]

@@ -28,7 +28,9 @@ class NCLlamaOutput(CausalLMOutputWithPast):
 
     nc_status: `CallStatus` codes; nc_routine: routine index (-1: none); nc_trigger: trigger column;
     nc_steps / nc_remainder: machine steps and unhalted mass; nc_losses: the auxiliary losses
-    (router, reader, remainder) that were added to `loss`; nc_state: carried by `generate()`.
+    (router, reader, remainder) that were added to `loss`; nc_state: carried by `generate()`;
+    nc_args: per example the arguments the routine ran on, as Python values (soft mode: the most
+    likely ones), or None where no call ran.
     """
 
     nc_status: torch.Tensor | None = None
@@ -38,6 +40,7 @@ class NCLlamaOutput(CausalLMOutputWithPast):
     nc_remainder: torch.Tensor | None = None
     nc_losses: dict | None = None
     nc_state: CallState | None = None
+    nc_args: list | None = None
 
 
 class NCLlamaPreTrainedModel(LlamaPreTrainedModel):
@@ -122,7 +125,7 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         return NCLlamaOutput(
             loss=loss, logits=logits, cache=outputs.cache, hidden_states=outputs.hidden_states, attentions=outputs.attentions,
             nc_status=state.status, nc_routine=state.routine, nc_trigger=state.trigger, nc_steps=state.steps,
-            nc_remainder=state.remainder, nc_losses=aux, nc_state=state if use_cache else None,
+            nc_remainder=state.remainder, nc_losses=aux, nc_state=state if use_cache else None, nc_args=state.args,
         )
 
     def generate(self, *args, **kwargs):
@@ -145,7 +148,8 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
 
     @classmethod
     def from_base(cls, model_or_path, library=None, tokenizer=None, *, gguf_file: str | None = None,
-                  separator: str = ", ", end_token_ids: list[int] | None = None, **reasoning_kwargs) -> "NCLlamaForCausalLM":
+                  separator: str = ", ", end_token_ids: list[int] | None = None, symbols: list[str] | None = None,
+                  labels: dict[str, list[str]] | None = None, **reasoning_kwargs) -> "NCLlamaForCausalLM":
         """Wrap a LLaMA-family causal LM with the reasoning module.
 
         model_or_path: a `LlamaForCausalLM`, a `LlamaConfig` (random weights), a local checkpoint
@@ -154,7 +158,11 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         library: an `nclib.Library`, a list of `Program`s, or None (no routines: never fires).
         tokenizer: needed to learn how numbers are tokenized; loaded from the directory or the
             embedded default when not given.
-        reasoning_kwargs: any `nc_*` config field (e.g. nc_writer="value_head").
+        symbols: words read as values like numbers, in value order (symbols[k] has value k); each
+            must be one token, e.g. the rooms [" lobby", " A", ...] of the graph task.
+        labels: {routine: [text for output value lo, lo + 1, ...]}, written instead of the number,
+            e.g. {"reachable": [" No", " Yes"]}.
+        reasoning_kwargs: any `nc_*` config field (e.g. nc_writer="value_head", nc_machine_mode="hard").
 
         The backbone's modules are reused as they are (no copy); its outputs are unchanged wherever
         the module does not fire, which is everywhere until the router is trained or a call is forced.
@@ -166,6 +174,10 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
             fields.update(number_token_fields(tokenizer, separator=separator, end_token_ids=end_token_ids))
         elif fields["nc_routines"]:
             raise ValueError("from_base needs tokenizer= to read and write numbers (the model was passed without one)")
+        if symbols or labels:
+            if tokenizer is None:
+                raise ValueError("from_base needs tokenizer= to encode symbols= and labels=")
+            fields.update(_symbol_and_label_fields(tokenizer, fields["nc_routines"], symbols or [], labels or {}))
         fields.update(reasoning_kwargs)
         config = NCLlamaConfig(**base_dict, **fields)
         config.nc_library_fingerprint = fingerprint(tensors)
@@ -213,6 +225,32 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
                                            f"library {[n for n, _ in theirs]} (names or compiled programs)")
             if fingerprint(tensors) != got and not self.config.nc_train_library:
                 raise LibraryMismatchError("checkpoint library tensors differ from the expected library's tensors")
+
+
+def _single_token(tokenizer, text: str, what: str) -> int:
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if len(ids) != 1:
+        raise ValueError(f"{what} {text!r} must be a single token, the tokenizer splits it into {ids}")
+    return ids[0]
+
+
+def _symbol_and_label_fields(tokenizer, routines: list, symbols: list[str], labels: dict) -> dict:
+    """The nc_symbol_tokens field and each routine's "labels" token ids."""
+    names = [r["name"] for r in routines]
+    unknown = sorted(set(labels) - set(names))
+    if unknown:
+        raise KeyError(f"labels= names routines {unknown} that are not in the library {names}")
+    for r in routines:
+        if r["name"] in labels:
+            texts = labels[r["name"]]
+            r["labels"] = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+            empty = [t for t, ids in zip(texts, r["labels"]) if not ids]
+            if empty:
+                raise ValueError(f"labels of {r['name']!r}: {empty} tokenize to nothing")
+    tokens = {str(_single_token(tokenizer, s, "symbol")): k for k, s in enumerate(symbols)}
+    if len(tokens) != len(symbols):
+        raise ValueError(f"symbols must be distinct tokens, got {symbols}")
+    return {"nc_symbol_tokens": tokens or None}
 
 
 def _load_base(model_or_path, tokenizer, gguf_file):

@@ -48,6 +48,7 @@ class CallStatus(enum.IntEnum):
     LIST_TOO_LONG = 4  # a list argument had more than nc_max_list_len elements
     NOT_HALTED = 5  # the machine's unhalted remainder exceeded nc_max_remainder
     NO_INPUT_IDS = 6  # called with inputs_embeds only: there are no tokens to read numbers from
+    FAULT = 7  # hard mode: the run faulted (index error, value left the window, step limit)
 
 
 @dataclass
@@ -80,11 +81,13 @@ class CallState:
     remainder: torch.Tensor  # [B] unhalted mass
     tape: torch.Tensor  # [B, K, C] distribution over the writer's candidate tokens per answer slot
     tape_len: torch.Tensor  # [B]
-    values: torch.Tensor  # [B, Lmax, Vmax] the machine's output (value-head writer)
+    values: torch.Tensor  # [B, Lmax, Vmax] the machine's output (value-head writer; [B, 0, 0] otherwise)
+    args: list  # per example the routine's arguments as Python values, or None (no call)
 
     def index_select(self, index: torch.Tensor) -> "CallState":
         """Reorder/expand along the batch (beam search)."""
-        return replace(self, **{f.name: getattr(self, f.name).index_select(0, index) for f in fields(self)})
+        picked = {f.name: getattr(self, f.name).index_select(0, index) for f in fields(self) if f.name != "args"}
+        return replace(self, **picked, args=[self.args[i] for i in index.tolist()])
 
 
 @dataclass
@@ -245,7 +248,9 @@ class ReasoningModule(nn.Module):
             trigger=z - 1, routine=z - 1, weight=torch.zeros(B, device=device),
             status=z.clone(), steps=z.clone(), remainder=torch.zeros(B, device=device),
             tape=torch.zeros(B, K, C, device=device), tape_len=z.clone(),
-            values=torch.zeros(B, self.config.nc_max_list_len, self.max_V, device=device),
+            values=torch.zeros(B, self.config.nc_max_list_len, self.max_V, device=device) if self.config.nc_writer == "value_head"
+            else torch.zeros(B, 0, 0, device=device),
+            args=[None] * B,
         )
 
     # --- forward ----------------------------------------------------------------------------
@@ -269,7 +274,7 @@ class ReasoningModule(nn.Module):
         wdtype = self.router.proj.weight.dtype  # the module may be cast (bf16) with the backbone
         hf = hidden.to(wdtype)
         aux = {}
-        st = replace(state)
+        st = replace(state, args=list(state.args))
 
         router_logits = self.router(hf).float()  # [B, T, R + 1]
         if call is not None:
@@ -319,6 +324,7 @@ class ReasoningModule(nn.Module):
         if no_ids:
             st.status = torch.where(fires, int(CallStatus.NO_INPUT_IDS), st.status)
             return
+        hard = self.config.nc_machine_mode == "hard"
         upto = all_valid & (col[None] <= st.trigger[:, None])  # causal: only up to the trigger
         value, is_end, overflow = self.vocab.read_numbers(all_ids, upto)
         reader_losses = []
@@ -347,6 +353,11 @@ class ReasoningModule(nn.Module):
                         if bool(ok.any()):
                             reader_losses.append(F.cross_entropy(masked[ok], pos[ok]))
                         w = F.one_hot(pos.clamp_min(0), T_all).float() * ok[:, None]
+                    elif hard:
+                        has = in_window.any(1)
+                        status = torch.where(has, status, int(CallStatus.NO_ARGUMENT))
+                        pos = masked.argmax(1)  # [n]
+                        w = F.one_hot(pos, T_all).float() * has[:, None]
                     else:
                         has = in_window.any(1)
                         status = torch.where(has, status, int(CallStatus.NO_ARGUMENT))
@@ -354,8 +365,11 @@ class ReasoningModule(nn.Module):
                         # and NaN * 0 in its backward would poison the reader's gradient
                         safe = torch.where(has[:, None], masked, torch.zeros_like(masked))
                         w = safe.softmax(-1) * has[:, None]
-                    dist = torch.zeros(rows.numel(), V, device=dev).scatter_add(1, onehot_idx, w * in_window)  # [n, V]
-                    args.append(dist)
+                    if hard:
+                        args.append(val.gather(1, w.argmax(1, keepdim=True))[:, 0])  # [n] the pointed-at number
+                    else:
+                        dist = torch.zeros(rows.numel(), V, device=dev).scatter_add(1, onehot_idx, w * in_window)  # [n, V]
+                        args.append(dist)
                 else:
                     L = self.config.nc_max_list_len
                     member_logit = scores + list_bias  # [n, T_all]
@@ -380,6 +394,10 @@ class ReasoningModule(nn.Module):
                     order = torch.where(member, col[None], T_all).sort(1).values[:, :L]  # [n, L]
                     present = order < T_all
                     at = order.clamp(max=T_all - 1)
+                    if hard:
+                        ints = torch.where(present, val.gather(1, at), 0)  # [n, L'] numbers in text order
+                        args.append((F.pad(ints, (0, max(0, L - ints.shape[1]))), lengths.clamp(max=L)))
+                        continue
                     # straight-through 1 so the membership scores get a gradient through the machine;
                     # a forced list is exact (the reader learns from its BCE), so no graph through the run
                     factor = torch.ones_like(at, dtype=member_logit.dtype) if forced is not None else \
@@ -390,7 +408,9 @@ class ReasoningModule(nn.Module):
                         values = F.pad(values, (0, 0, 0, L - values.shape[1]))
                     args.append((values, lengths.clamp(max=L)))
             run = status == int(CallStatus.CALLED)
-            if bool(run.any()):
+            if hard and bool(run.any()):
+                self._run_hard(r, spec, rows, run, args, status, st, aux)
+            elif bool(run.any()):
                 res = self.library.execute(r, [a[run] if torch.is_tensor(a) else (a[0][run], a[1][run]) for a in args],
                                            max_steps=self.config.nc_max_steps, eps=self.config.nc_halt_eps)
                 remainder = res["remainder"].float()
@@ -403,8 +423,12 @@ class ReasoningModule(nn.Module):
                 st.remainder = st.remainder.index_put((ok_rows,), remainder)
                 st.tape = st.tape.index_put((ok_rows,), tape)
                 st.tape_len = st.tape_len.index_put((ok_rows,), tape_len)
-                padded = F.pad(vals.float(), (0, self.max_V - V, 0, self.config.nc_max_list_len - vals.shape[1]))
-                st.values = st.values.index_put((ok_rows,), padded)
+                if self.config.nc_writer == "value_head":
+                    padded = F.pad(vals.float(), (0, self.max_V - V, 0, self.config.nc_max_list_len - vals.shape[1]))
+                    st.values = st.values.index_put((ok_rows,), padded)
+                for i, b in enumerate(ok_rows.tolist()):  # the most likely arguments, for inspection
+                    st.args[b] = [(a[i].argmax(-1) + lo).item() if torch.is_tensor(a) else
+                                  (a[0][i, : int(a[1][i])].argmax(-1) + lo).tolist() for a in (x[run] if torch.is_tensor(x) else (x[0][run], x[1][run]) for x in args)]
                 aux.setdefault("remainder", []).append(remainder)
             st.status = st.status.index_put((rows,), status)
         if reader_losses:
@@ -412,10 +436,44 @@ class ReasoningModule(nn.Module):
         if "remainder" in aux:
             aux["remainder"] = torch.cat(aux["remainder"]).mean()
 
-    def _render_table(self, lo: int, V: int, device):
-        if (lo, V) not in self._render:
-            self._render[(lo, V)] = self.vocab.render_table(lo, V)
-        table, lengths = self._render[(lo, V)]
+    def _run_hard(self, r: int, spec, rows, run, args, status, st: CallState, aux) -> None:
+        """Hard mode: run routine r exactly on the int arguments of the rows in `run` and write
+        their tapes (one-hot rows). A fault (index error, value outside the window, step limit)
+        makes the example fall back to "no call" with status FAULT."""
+        sub = run.nonzero()[:, 0]
+        picked = [a[sub] if torch.is_tensor(a) else (a[0][sub], a[1][sub]) for a in args]
+        res = self.library.execute_hard(r, picked, max_steps=self.config.nc_max_steps)
+        ok_rows = rows[sub]
+        faulted = res["fault"]
+        status[sub] = torch.where(faulted, int(CallStatus.FAULT), status[sub])
+        C = len(self.vocab.candidate_ids)
+        K = self.config.nc_max_answer_tokens
+        tape = torch.zeros(sub.numel(), K, C, device=st.tape.device)
+        tape_len = torch.zeros(sub.numel(), dtype=torch.long, device=st.tape.device)
+        values, lengths = res["value"].tolist(), res["lengths"].tolist()
+        for i in range(sub.numel()):
+            if bool(faulted[i]):
+                continue
+            elems = values[i][: lengths[i]] if isinstance(values[i], list) else [values[i]]
+            ids = []
+            for k, v in enumerate(elems):
+                ids += (self.vocab.separator_ids if k else []) + self.vocab.render_value(v, spec["lo"], spec.get("labels"))
+            ids = (ids + self.vocab.end_ids)[:K]
+            tape[i, torch.arange(len(ids)), torch.tensor([self.vocab.candidate_index[t] for t in ids], dtype=torch.long)] = 1.0
+            tape_len[i] = len(ids)
+        st.steps = st.steps.index_put((ok_rows,), res["steps"].long())
+        st.remainder = st.remainder.index_put((ok_rows,), (~res["halted"]).float())
+        st.tape = st.tape.index_put((ok_rows,), tape)
+        st.tape_len = st.tape_len.index_put((ok_rows,), tape_len)
+        py_args = [a.tolist() if torch.is_tensor(a) else [row[:n] for row, n in zip(a[0].tolist(), a[1].tolist())] for a in picked]
+        for i, b in enumerate(ok_rows.tolist()):
+            st.args[b] = [col[i] for col in py_args]
+
+    def _render_table(self, lo: int, V: int, device, labels=None):
+        key = (lo, V, repr(labels))
+        if key not in self._render:
+            self._render[key] = self.vocab.render_table(lo, V, labels)
+        table, lengths = self._render[key]
         return table.to(device), lengths.to(device)
 
     def _render_tape(self, spec, value: torch.Tensor, lengths: torch.Tensor | None):
@@ -428,7 +486,7 @@ class ReasoningModule(nn.Module):
         dev = value.device
         C = len(self.vocab.candidate_ids)
         K = self.config.nc_max_answer_tokens
-        table, rlen = self._render_table(spec["lo"], spec["V"], dev)  # [V, D], [V]
+        table, rlen = self._render_table(spec["lo"], spec["V"], dev, spec.get("labels"))  # [V, D], [V]
         if value.dim() == 2:
             value = value[:, None]  # [n, 1, V]
             lengths = torch.ones(value.shape[0], dtype=torch.long, device=dev)

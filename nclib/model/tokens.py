@@ -9,6 +9,8 @@ Reading: consecutive number tokens form one number (`acc * 10**ndigits(token) + 
 a minus token directly before a number makes it negative, unless it is a bare '-' right after a
 number ("3-5" reads 3 and 5; "5 -7" reads 5 and -7).
 The number is attributed to its *last* token position, which is where the reader's pointer looks.
+Symbols (`nc_symbol_tokens`, e.g. the room names " lobby", " A" of the graph task) are read the
+same way, one token each, with their fixed value.
 Writing: `render(n)` gives the ids the tokenizer itself produces for `str(n)`.
 """
 
@@ -75,14 +77,20 @@ def number_token_fields(tokenizer, separator: str = ", ", end_token_ids: list[in
 class NumberVocab:
     """Lexical maps built from the config's `nc_*` number fields (no tokenizer needed)."""
 
-    def __init__(self, style: str, number_tokens: dict, minus_ids, separator_ids, end_ids, vocab_size: int):
+    def __init__(self, style: str, number_tokens: dict, minus_ids, separator_ids, end_ids, vocab_size: int,
+                 symbol_tokens: dict | None = None, label_ids=()):
         self.style = style
         self.number_tokens = {str(k): int(v) for k, v in (number_tokens or {}).items()}
         self.minus_ids = [int(i) for i in (minus_ids or [])]
         self.separator_ids = [int(i) for i in (separator_ids or [])]
         self.end_ids = [int(i) for i in (end_ids or [])]
         self.vocab_size = vocab_size
+        self.symbol_tokens = {int(k): int(v) for k, v in (symbol_tokens or {}).items()}
         bad = {s: i for s, i in self.number_tokens.items() if not 0 <= i < vocab_size}
+        bad.update({f"symbol {v}": i for i, v in self.symbol_tokens.items() if not 0 <= i < vocab_size})
+        clash = sorted(set(self.symbol_tokens) & set(self.number_tokens.values()))
+        if clash:
+            raise TokenizerStyleError(f"symbol tokens {clash} are also number tokens")
         bad.update({"minus/separator/end": i for i in self.minus_ids + self.separator_ids + self.end_ids if not 0 <= i < vocab_size})
         if bad:
             raise TokenizerStyleError(f"token ids outside the vocabulary (size {vocab_size}): {bad}")
@@ -97,15 +105,22 @@ class NumberVocab:
         spaced_minus[self.minus_ids[1:]] = True
         self.token_is_spaced_minus = spaced_minus
         self.token_value, self.token_ndigits, self.token_is_minus = value, ndigits, is_minus
-        # The writer's candidate tokens: digit tokens, minus, separator, end (in that order).
-        cands = list(dict.fromkeys(list(self.number_tokens.values()) + self.minus_ids[:1] + self.separator_ids + self.end_ids))
+        symbol = torch.full((vocab_size,), -1, dtype=torch.long, device=cpu)
+        for i, v in self.symbol_tokens.items():
+            symbol[i] = v
+        self.token_symbol = symbol
+        # The writer's candidate tokens: digit tokens, minus, separator, end, then the routines' label tokens.
+        labels = [int(t) for t in label_ids]
+        cands = list(dict.fromkeys(list(self.number_tokens.values()) + self.minus_ids[:1] + self.separator_ids + self.end_ids + labels))
         self.candidate_ids = torch.tensor(cands, dtype=torch.long, device=cpu)
         self.candidate_index = {t: k for k, t in enumerate(cands)}
 
     @classmethod
     def from_config(cls, config) -> "NumberVocab":
+        labels = [t for r in config.nc_routines or [] for ids in r.get("labels") or [] for t in ids]
         return cls(config.nc_number_style, config.nc_number_tokens, config.nc_minus_token_ids,
-                   config.nc_separator_token_ids, config.nc_end_token_ids, config.vocab_size)
+                   config.nc_separator_token_ids, config.nc_end_token_ids, config.vocab_size,
+                   symbol_tokens=config.nc_symbol_tokens, label_ids=labels)
 
     @property
     def usable(self) -> bool:
@@ -122,10 +137,21 @@ class NumberVocab:
             ids = self.minus_ids[:1] + ids
         return ids
 
-    def render_table(self, lo: int, V: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(table [V, D], lengths [V]): candidate indices of render(lo + i), padded with -1."""
-        rows = [[self.candidate_index[t] for t in self.render(lo + i)] for i in range(V)]
-        D = max(len(r) for r in rows)
+    def render_value(self, n: int, lo: int = 0, labels: list | None = None) -> list[int]:
+        """Token ids written for an output value: its label's tokens when the routine has labels
+        (value lo -> labels[0], ...), else render(n)."""
+        if labels:
+            if not 0 <= n - lo < len(labels):
+                raise ValueError(f"output value {n} has no label (labels cover {lo}..{lo + len(labels) - 1})")
+            return [int(t) for t in labels[n - lo]]
+        return self.render(n)
+
+    def render_table(self, lo: int, V: int, labels: list | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(table [V, D], lengths [V]): candidate indices of render_value(lo + i), padded with -1
+        (values without a label render as nothing)."""
+        rows = [[self.candidate_index[t] for t in self.render_value(lo + i, lo, labels)] if not labels or i < len(labels) else []
+                for i in range(V)]
+        D = max(1, max(len(r) for r in rows))
         cpu = torch.device("cpu")
         table = torch.full((V, D), -1, dtype=torch.long, device=cpu)
         for i, r in enumerate(rows):
@@ -173,7 +199,15 @@ class NumberVocab:
             prev_minus_sign = minus[:, t] & (~prev_num | spaced[:, t])
             prev_num = n
         is_end = is_num & ~torch.cat([is_num[:, 1:], torch.zeros(B, 1, dtype=torch.bool, device=dev)], 1)
-        return value, is_end, overflow & is_num
+        overflow = overflow & is_num
+        if self.symbol_tokens:
+            sym = self.token_symbol.to(dev)[ids]  # [B, T]
+            is_sym = (sym >= 0) & (input_ids >= 0) & (input_ids < self.vocab_size)
+            if valid is not None:
+                is_sym = is_sym & valid
+            value = torch.where(is_sym, sym, value)
+            is_end = is_end | is_sym
+        return value, is_end, overflow
 
 
 __all__ = ["NumberVocab", "detect_number_style", "number_token_fields"]

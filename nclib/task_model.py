@@ -1,0 +1,169 @@
+"""Models for the algorithmic tasks: the task library, building the augmented model and the
+baseline from one backbone, and turning dataset rows into training / evaluation batches.
+
+The task library compiles each task's stdlib routine with a value window that holds every answer
+of every split (DESIGN.md §2: arithmetic wraps inside the window), which is what lets the same
+routine answer the out-of-distribution sizes. Those windows are large (add: 2^18 values), so the
+augmented model runs the machine in hard mode (`nc_machine_mode="hard"`): the teacher-forced
+arguments of training are one-hot, where soft and hard execution agree exactly, and the soft path
+with its V x V operand tables is only affordable for small windows (see RESULTS.md, gradient study).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import torch
+
+from nclib.library import Library
+from nclib.program import Program
+from nclib.tasks import ROOM_NAMES, ROUTINE, TASKS, TaskDataError, prompt_values
+
+# routine -> (source module, value window, memory cells)
+TASK_ROUTINES = {
+    "insertion_sort": ("sorting", (0, 128), 64),  # values 0..99, lists up to 16
+    "add": ("arithmetic", (0, 1 << 18), 64),  # 5-digit + 5-digit < 2^18
+    "fib_iter": ("fibonacci", (0, 1 << 17), 64),  # fib(24) = 46368; the loop also forms fib(25), fib(26)
+    "gcd": ("arithmetic", (0, 1 << 14), 64),  # 4-digit operands
+    "reachable": ("graphs", (0, 256), 192),  # 26 room ids, up to ~30 doors plus two work lists
+}
+SYMBOLS = [" " + name for name in ROOM_NAMES]  # room names are read as values 0..25, space-prefixed single tokens
+LABELS = {"reachable": [" No", " Yes"]}
+
+
+def task_library(tasks=TASKS) -> Library:
+    """The routines of `tasks`, compiled from the stdlib sources with the task windows."""
+    from nclib.compiler.compiling import compile_source
+
+    unknown = [t for t in tasks if t not in ROUTINE]
+    if unknown:
+        raise ValueError(f"unknown tasks {unknown}; tasks are {list(ROUTINE)}")
+    programs = []
+    for name in dict.fromkeys(ROUTINE[t] for t in tasks):
+        module, values, memory = TASK_ROUTINES[name]
+        source = (resources.files("nclib.routines") / f"{module}.py").read_text()
+        programs.append(Program(compile_source(source, name, values=values, memory=memory, stack=16,
+                                               file=f"nclib/routines/{module}.py")))
+    return Library(programs)
+
+
+def load_backbone(name: str):
+    """(LlamaForCausalLM, tokenizer) for "smollm2" (the embedded default), "tiny" (a random
+    2-layer LLaMA with the SmolLM2 tokenizer, for tests), or a local checkpoint directory."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from nclib.model.defaults import load_smollm2, load_smollm2_tokenizer
+
+    if name == "smollm2":
+        return load_smollm2(), load_smollm2_tokenizer()
+    if name == "tiny":
+        tok = load_smollm2_tokenizer()
+        torch.manual_seed(0)
+        config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                             bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, tie_word_embeddings=True)
+        return LlamaForCausalLM(config), tok
+    import os
+
+    if not os.path.isdir(name):
+        raise FileNotFoundError(f"model {name!r}: expected 'smollm2', 'tiny' or a local checkpoint directory")
+    return LlamaForCausalLM.from_pretrained(name), AutoTokenizer.from_pretrained(name)
+
+
+def build_augmented(base, tokenizer, tasks=TASKS, **nc_fields):
+    """NCLlama around `base` with the task library, room-name symbols and Yes/No labels."""
+    from nclib.model import NCLlamaForCausalLM
+
+    lib = task_library(tasks)
+    labels = {k: v for k, v in LABELS.items() if k in lib.names}
+    symbols = SYMBOLS if "graph" in tasks else None
+    fields = {"nc_machine_mode": "hard", "nc_max_list_len": 48, "nc_max_answer_tokens": 96, **nc_fields}
+    return NCLlamaForCausalLM.from_base(base, library=lib, tokenizer=tokenizer, symbols=symbols, labels=labels, **fields)
+
+
+@dataclass
+class Encoded:
+    """One dataset row as token ids."""
+
+    prompt: list[int]  # prompt ids (BOS-free, like the tokenizer without special tokens)
+    answer: list[int]  # answer ids followed by the end token
+    routine: str
+    arg_positions: list[list[int]]  # per argument, the token positions of its values (last token of each)
+
+
+def _value_spans(prompt: str) -> list[tuple[int, int, int]]:
+    """(start, end, value) of each of `prompt_values(prompt)`: numbers and room ids."""
+    spans = []
+    for m in re.finditer(r"[0-9]+|[A-Za-z]+", prompt):
+        word = m.group()
+        if word[0].isdigit():
+            spans.append((m.start(), m.end(), int(word)))
+        elif word in ROOM_NAMES:
+            spans.append((m.start(), m.end(), ROOM_NAMES.index(word)))
+    return spans
+
+
+def encode_rows(rows, tokenizer, vocab=None) -> list[Encoded]:
+    """Tokenize rows (dicts with prompt, answer, routine, args). With `vocab` (the augmented
+    model's `reasoning.vocab`), also locate each argument value's token: the reader attributes a
+    value to its last token, found through the tokenizer's character offsets, and the reader must
+    read the same value there. (The reader also reads symbol tokens inside longer words, e.g. " S"
+    of " Sorted"; those are candidates the pointer learns to pass over.)"""
+    eos = tokenizer.eos_token_id
+    out = []
+    for i, row in enumerate(rows):
+        enc = tokenizer(row["prompt"], add_special_tokens=False, return_offsets_mapping=True)
+        prompt = enc["input_ids"]
+        answer = tokenizer(row["answer"], add_special_tokens=False)["input_ids"] + [eos]
+        positions = []
+        if vocab is not None:
+            value, is_end, _ = vocab.read_numbers(torch.tensor([prompt]))
+            spans = _value_spans(row["prompt"])
+            if [str(v) if s_.isdigit() else s_ for s_, v in ((row["prompt"][a:b], v) for a, b, v in spans)] != prompt_values(row["prompt"]):
+                raise TaskDataError(f"row {i} ({row['task']}): values {spans} do not match prompt_values")
+            token_of = []
+            for start, end, v in spans:
+                at = [t for t, (a, b) in enumerate(enc["offset_mapping"]) if a < end <= b]
+                if not at or not bool(is_end[0, at[0]]) or int(value[0, at[0]]) != v:
+                    raise TaskDataError(f"row {i} ({row['task']}): the model does not read the value {row['prompt'][start:end]!r} "
+                                        f"(characters {start}..{end}) as {v} at its last token; prompt {row['prompt']!r}")
+                token_of.append(at[0])
+            positions = [[token_of[k] for k in arg] for arg in row["args"]]
+        out.append(Encoded(prompt, answer, row["routine"], positions))
+    return out
+
+
+def collate(batch: list[Encoded], pad_id: int, routines: list[str] | None = None, n_args: int = 3, max_list: int = 48):
+    """Right-padded tensors for a batch: input_ids, attention_mask, labels (answer tokens only,
+    -100 elsewhere), prompt_len; with `routines` (the augmented model's routine names) also the
+    teacher-forced call: trigger = the last prompt token (it predicts the first answer token);
+    `n_args` and `max_list` are the model's `nc_max_args` and `nc_max_list_len`."""
+    T = max(len(e.prompt) + len(e.answer) for e in batch)
+    B = len(batch)
+    ids = torch.full((B, T), pad_id, dtype=torch.long)
+    mask = torch.zeros(B, T, dtype=torch.long)
+    labels = torch.full((B, T), -100, dtype=torch.long)
+    prompt_len = torch.zeros(B, dtype=torch.long)
+    for b, e in enumerate(batch):
+        seq = e.prompt + e.answer
+        ids[b, : len(seq)] = torch.tensor(seq)
+        mask[b, : len(seq)] = 1
+        labels[b, len(e.prompt): len(seq)] = torch.tensor(e.answer)
+        prompt_len[b] = len(e.prompt)
+    out = {"input_ids": ids, "attention_mask": mask, "labels": labels, "prompt_len": prompt_len}
+    if routines is not None:
+        args = torch.full((B, n_args, max_list), -1, dtype=torch.long)
+        for b, e in enumerate(batch):
+            for j, pos in enumerate(e.arg_positions):
+                if len(pos) > max_list:
+                    raise TaskDataError(f"an argument of {len(pos)} values exceeds nc_max_list_len={max_list}")
+                args[b, j, : len(pos)] = torch.tensor(pos, dtype=torch.long)
+        out["nc_call"] = {"trigger": prompt_len - 1, "routine": torch.tensor([routines.index(e.routine) for e in batch]),
+                          "args": args}
+    return out
+
+
+__all__ = ["Encoded", "LABELS", "SYMBOLS", "TASK_ROUTINES", "build_augmented", "collate", "encode_rows", "load_backbone",
+           "task_library"]

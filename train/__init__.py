@@ -1,0 +1,1 @@
+"""Fine-tuning and evaluation recipes (installed as `nclib.train`; configs in `configs/`)."""

@@ -1,0 +1,391 @@
+"""LoRA fine-tuning recipe: the augmented NCLlama model or, with the identical data, steps,
+learning rate and seed, the plain backbone (the baseline).
+
+Single process (CPU or one GPU):
+    nclib train train/configs/smollm2_sort_add_augmented.yaml
+Several processes / GPUs (data parallel, through accelerate):
+    accelerate launch --num_processes 2 -m nclib.train.finetune train/configs/smollm2_sort_add_augmented.yaml
+    (on a CPU-only machine add `--cpu --multi_gpu`, which starts gloo ranks)
+
+Stages: setup (data, model, LoRA, optimizer, resume) -> train (progress bar, periodic evaluation,
+metrics as JSON lines, checkpoints) -> save (final merged model + tokenizer) -> final evaluation
+(predictions, table, accuracy-by-size PNG) -> cleanup. Resuming from the last checkpoint in
+`output_dir` reproduces the uninterrupted run exactly: the batch order is a pure function of
+(seed, step), and the checkpoint holds the trainable weights, optimizer, scheduler and RNG states.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import torch
+import yaml
+
+VARIANTS = ("augmented", "baseline")
+
+
+class ConfigError(ValueError):
+    """A malformed recipe config; the message names the field and the bad value."""
+
+
+@dataclass
+class LoraSettings:
+    r: int = 8  # rank of the LoRA update
+    alpha: int = 16  # scaling numerator (update scaled by alpha / r)
+    dropout: float = 0.0  # LoRA dropout (0 keeps resume bit-exact without RNG bookkeeping)
+    target_modules: list = field(default_factory=lambda: ["q_proj", "v_proj"])  # LLaMA attention projections
+
+
+@dataclass
+class RecipeConfig:
+    model: str = "smollm2"  # "smollm2" (embedded default), "tiny" (random 2-layer LLaMA, tests) or a local LLaMA dir
+    variant: str = "augmented"  # "augmented" (NCLlama + task library) or "baseline" (the plain backbone)
+    tasks: list = field(default_factory=lambda: ["sort", "add"])  # from nclib.tasks.TASKS
+    data_dir: str = "out/data"  # task datasets (built here with `seed` when missing)
+    n_train: int = 2000  # training rows per task when the data is built
+    n_test: int = 200  # rows per test split when the data is built
+    seed: int = 0  # data, initialisation and batch order
+    steps: int = 100  # optimizer steps
+    batch_size: int = 8  # rows per step, over all processes
+    lr: float = 2e-4  # LoRA learning rate (identical for both variants)
+    reasoning_lr: float = 3e-3  # router / reader / writer-gate learning rate (augmented only)
+    warmup_steps: int = 5  # linear warm-up, then constant
+    max_grad_norm: float = 1.0  # gradient clipping
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    eval_every: int = 0  # periodic evaluation every N steps on `eval_n` test_iid rows per task (0: off)
+    eval_n: int = 16
+    final_eval_n: int = 50  # rows per (task, test split) in the final evaluation (0: skip)
+    checkpoint_every: int = 0  # save a resumable checkpoint every N steps (0: only at the end)
+    output_dir: str = "out/runs/run"  # metrics.jsonl, checkpoint/, final/, eval/
+    save_final: bool = True  # write the merged model (loadable with from_pretrained) to output_dir/final
+    threads: int = 0  # torch CPU threads (0: leave the default)
+
+    @classmethod
+    def from_yaml(cls, path) -> "RecipeConfig":
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {str(path)!r} does not exist")
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: expected a mapping of config fields, got {type(raw).__name__}")
+        return cls.from_dict(raw, where=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict, where: str = "config") -> "RecipeConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown field(s) {unknown}; known fields: {sorted(known)}")
+        raw = dict(raw)
+        if "lora" in raw:
+            lora = raw["lora"]
+            lknown = {f.name for f in fields(LoraSettings)}
+            if not isinstance(lora, dict) or set(lora) - lknown:
+                raise ConfigError(f"{where}: lora must be a mapping with fields {sorted(lknown)}, got {lora!r}")
+            raw["lora"] = LoraSettings(**lora)
+        cfg = cls(**raw)
+        cfg.validate(where)
+        return cfg
+
+    def validate(self, where: str = "config") -> None:
+        from nclib.tasks import TASKS
+
+        defaults = type(self)()
+        for f in fields(self):
+            value, default = getattr(self, f.name), getattr(defaults, f.name)
+            if isinstance(default, bool):
+                ok = isinstance(value, bool)
+            elif isinstance(default, int):
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif isinstance(default, float):
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            else:
+                ok = isinstance(value, type(default))
+            if not ok:
+                raise ConfigError(f"{where}: {f.name} must be {type(default).__name__}, got {value!r}")
+        if self.variant not in VARIANTS:
+            raise ConfigError(f"{where}: variant must be one of {VARIANTS}, got {self.variant!r}")
+        bad = [t for t in self.tasks if t not in TASKS]
+        if bad or not self.tasks:
+            raise ConfigError(f"{where}: tasks must be a non-empty list from {list(TASKS)}, got {self.tasks!r}")
+        for name in ("steps", "batch_size", "n_train", "n_test"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{where}: {name} must be >= 1, got {getattr(self, name)}")
+        for name in ("lr", "reasoning_lr"):
+            if not 0 < getattr(self, name) < 1:
+                raise ConfigError(f"{where}: {name} must be in (0, 1), got {getattr(self, name)}")
+        if self.lora.r < 1 or not self.lora.target_modules:
+            raise ConfigError(f"{where}: lora.r must be >= 1 and lora.target_modules non-empty, got {self.lora!r}")
+
+
+def batch_indices(step: int, batch_size: int, n: int, seed: int) -> list[int]:
+    """Rows of global batch `step`: consecutive slices of per-epoch permutations seeded by
+    (seed, epoch), so any step's batch is known without replaying the ones before it."""
+    out = []
+    pos = step * batch_size
+    while len(out) < batch_size:
+        epoch, offset = divmod(pos, n)
+        g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+        perm = torch.randperm(n, generator=g)
+        take = min(batch_size - len(out), n - offset)
+        out += perm[offset: offset + take].tolist()
+        pos += take
+    return out
+
+
+class FinetuneRecipe:
+    """setup -> train -> save_final -> evaluate -> cleanup."""
+
+    def __init__(self, cfg: RecipeConfig, stop_at: int | None = None):
+        self.cfg = cfg
+        self.stop_at = stop_at  # simulate an interruption after this step (tests, resume demos)
+        self.out = Path(cfg.output_dir)
+
+    # --- setup -----------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        from accelerate import Accelerator
+        from accelerate.utils import DistributedDataParallelKwargs
+
+        cfg = self.cfg
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        self.accel = Accelerator(cpu=not torch.cuda.is_available(),
+                                 kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+        self.main = self.accel.is_main_process
+        random.seed(cfg.seed)
+        torch.manual_seed(cfg.seed)
+        self.data = self._load_data()
+        self.model, self.tokenizer = self._build_model()
+        self.augmented = cfg.variant == "augmented"
+        core = self.model.get_base_model()
+        self.routines = [r["name"] for r in core.config.nc_routines] if self.augmented else None
+        vocab = core.reasoning.vocab if self.augmented else None
+        rows = [r for t in cfg.tasks for r in self.data[t]["train"]]
+        self.train_rows = rows
+        self.vocab = vocab
+        reasoning = [p for n, p in self.model.named_parameters() if p.requires_grad and ".reasoning." in n]
+        lora = [p for n, p in self.model.named_parameters() if p.requires_grad and ".reasoning." not in n]
+        groups = [{"params": lora, "lr": cfg.lr}]
+        if reasoning:
+            groups.append({"params": reasoning, "lr": cfg.reasoning_lr})
+        self.optimizer = torch.optim.AdamW(groups, weight_decay=0.0)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: min(1.0, (s + 1) / max(1, cfg.warmup_steps)))
+        self.step = 0
+        self._maybe_resume()
+        self.model, self.optimizer = self.accel.prepare(self.model, self.optimizer)
+        if self.main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / "config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
+
+    def _load_data(self) -> dict:
+        from nclib.tasks import build_task, load_task
+
+        data = {}
+        for task in self.cfg.tasks:
+            path = Path(self.cfg.data_dir) / task
+            if not path.exists():
+                if self.main:
+                    build_task(task, n_train=self.cfg.n_train, n_test=self.cfg.n_test, seed=self.cfg.seed).save_to_disk(str(path))
+                self.accel.wait_for_everyone()
+            data[task] = load_task(path)
+        return data
+
+    def _build_model(self):
+        from peft import LoraConfig, get_peft_model
+
+        from nclib.task_model import build_augmented, load_backbone
+
+        base, tok = load_backbone(self.cfg.model)
+        if self.cfg.variant == "augmented":
+            model = build_augmented(base, tok, tasks=tuple(self.cfg.tasks))
+            save = ["reasoning"]
+        else:
+            model, save = base, None
+        lcfg = self.cfg.lora
+        peft_cfg = LoraConfig(r=lcfg.r, lora_alpha=lcfg.alpha, lora_dropout=lcfg.dropout,
+                              target_modules=list(lcfg.target_modules), modules_to_save=save)
+        torch.manual_seed(self.cfg.seed)  # LoRA's A matrices: the same draw for both variants
+        return get_peft_model(model, peft_cfg), tok
+
+    # --- checkpoints -------------------------------------------------------------------------
+
+    def _trainable_state(self) -> dict:
+        model = self.accel.unwrap_model(self.model) if hasattr(self, "accel") else self.model
+        return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+    def save_checkpoint(self) -> None:
+        if not self.main:
+            return
+        ck = self.out / "checkpoint"
+        tmp = self.out / "checkpoint.tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        torch.save({"step": self.step, "trainable": self._trainable_state(), "optimizer": self.optimizer.state_dict(),
+                    "scheduler": self.scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+                    "python_rng": random.getstate(), "config": asdict(self.cfg)}, tmp / "state.pt")
+        if ck.exists():
+            for f in ck.iterdir():
+                f.unlink()
+            ck.rmdir()
+        tmp.rename(ck)  # a crash while writing leaves the previous checkpoint intact
+
+    def _maybe_resume(self) -> None:
+        path = self.out / "checkpoint" / "state.pt"
+        if not path.is_file():
+            return
+        state = torch.load(path, weights_only=False)
+        saved = {k: v for k, v in state["config"].items() if k not in ("steps", "eval_every", "checkpoint_every", "final_eval_n", "save_final")}
+        mine = {k: v for k, v in asdict(self.cfg).items() if k in saved}
+        if saved != mine:
+            diff = sorted(k for k in saved if saved[k] != mine.get(k))
+            raise ConfigError(f"{path} was written with a different config (fields {diff}); use another output_dir")
+        params = dict(self.model.named_parameters())
+        for n, t in state["trainable"].items():
+            params[n].data.copy_(t)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        random.setstate(state["python_rng"])
+        self.step = state["step"]
+        if self.main:
+            print(f"resumed from {path} at step {self.step}", flush=True)
+
+    # --- training ---------------------------------------------------------------------------
+
+    def _batch(self, step: int) -> dict:
+        from nclib.task_model import collate, encode_rows
+
+        idx = batch_indices(step, self.cfg.batch_size, len(self.train_rows), self.cfg.seed)
+        mine = idx[self.accel.process_index::self.accel.num_processes]  # this rank's share of the global batch
+        rows = [self.train_rows[i] for i in mine]
+        enc = encode_rows(rows, self.tokenizer, self.vocab)
+        core = self.accel.unwrap_model(self.model).get_base_model()
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        if self.augmented:
+            batch = collate(enc, pad, self.routines, core.config.nc_max_args, core.config.nc_max_list_len)
+        else:
+            batch = collate(enc, pad)
+        batch.pop("prompt_len")
+        return batch
+
+    def train(self) -> None:
+        from tqdm.auto import tqdm
+
+        cfg = self.cfg
+        bar = tqdm(total=cfg.steps, initial=self.step, desc=f"{cfg.variant} {'+'.join(cfg.tasks)}", disable=not self.main)
+        metrics = open(self.out / "metrics.jsonl", "a") if self.main else None
+        began = time.time()
+        self.model.train()
+        while self.step < cfg.steps:
+            batch = self._batch(self.step)
+            out = self.model(**batch)
+            self.accel.backward(out.loss)
+            grad_norm = self.accel.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.step += 1
+            parts = {k: float(v) for k, v in (getattr(out, "nc_losses", None) or {}).items()}
+            loss = self.accel.reduce(out.loss.detach(), reduction="mean").item()
+            record = {"step": self.step, "loss": round(loss, 6), "grad_norm": round(float(grad_norm), 6),
+                      "lr": self.scheduler.get_last_lr()[0], **{f"{k}_loss": round(v, 6) for k, v in parts.items()},
+                      "seconds": round(time.time() - began, 2)}
+            if self.main:
+                metrics.write(json.dumps(record) + "\n")
+                metrics.flush()
+                bar.set_postfix(loss=f"{loss:.3f}")
+                bar.update(1)
+            if cfg.eval_every and self.step % cfg.eval_every == 0:
+                self._periodic_eval(metrics)
+                self.model.train()
+            if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                self.save_checkpoint()
+            if self.stop_at is not None and self.step >= self.stop_at:
+                break
+        bar.close()
+        if metrics is not None:
+            metrics.close()
+        self.accel.wait_for_everyone()
+
+    def _periodic_eval(self, metrics) -> None:
+        from nclib.evaluation import accuracy_table, evaluate_rows, sample_rows
+
+        if self.main:
+            rows = [r for t in self.cfg.tasks for r in sample_rows(self.data[t], ["test_iid"], self.cfg.eval_n, self.cfg.seed)]
+            records = evaluate_rows(self.accel.unwrap_model(self.model), self.tokenizer, rows, self.cfg.variant)
+            acc = {f"{t}/{s}": c / n for (_, t, s), (c, n) in accuracy_table(records)["split"].items()}
+            metrics.write(json.dumps({"step": self.step, "eval": acc}) + "\n")
+            metrics.flush()
+        self.accel.wait_for_everyone()
+
+    # --- the end ----------------------------------------------------------------------------
+
+    def save_final(self) -> None:
+        if not self.main:
+            return
+        self.save_checkpoint()
+        if not self.cfg.save_final:
+            return
+        merged = self.accel.unwrap_model(self.model).merge_and_unload()
+        merged.save_pretrained(self.out / "final")
+        self.tokenizer.save_pretrained(self.out / "final")
+        self.final_model = merged
+
+    def evaluate(self) -> str | None:
+        from nclib.evaluation import evaluate_rows, sample_rows, write_results
+
+        if not self.main or not self.cfg.final_eval_n:
+            return None
+        model = getattr(self, "final_model", None) or self.accel.unwrap_model(self.model)
+        rows = [r for t in self.cfg.tasks for r in sample_rows(self.data[t], ["test_iid", "test_ood"], self.cfg.final_eval_n, self.cfg.seed)]
+        records = evaluate_rows(model, self.tokenizer, rows, self.cfg.variant)
+        table = write_results(records, self.out / "eval", title=f"{self.cfg.variant} ({self.cfg.model})")
+        print(table, flush=True)
+        return table
+
+    def cleanup(self) -> None:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()  # without it the gloo ranks abort at exit
+
+
+def recipe_main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config", help="YAML recipe config (train/configs/*.yaml)")
+    parser.add_argument("--stop-at", type=int, default=None, help="stop after this step, as if interrupted (resume by running again)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override config fields (YAML values)")
+    a = parser.parse_args(argv)
+    cfg = RecipeConfig.from_yaml(a.config)
+    if a.set:
+        raw = asdict(cfg)
+        for item in a.set:
+            if "=" not in item:
+                raise ConfigError(f"--set expects FIELD=VALUE, got {item!r}")
+            k, v = item.split("=", 1)
+            raw[k] = yaml.safe_load(v)
+        cfg = RecipeConfig.from_dict(raw, where=f"{a.config} with --set")
+    recipe = FinetuneRecipe(cfg, stop_at=a.stop_at)
+    began = time.time()
+    recipe.setup()
+    recipe.train()
+    if recipe.step >= cfg.steps:
+        recipe.save_final()
+        recipe.evaluate()
+    elif recipe.main:
+        recipe.save_checkpoint()
+        print(f"stopped at step {recipe.step} of {cfg.steps}; run the same command again to resume", flush=True)
+    if recipe.main:
+        print(f"{cfg.variant}: {recipe.step} steps, {time.time() - began:.0f} s wall, output in {recipe.out}", flush=True)
+    recipe.cleanup()
+
+
+if __name__ == "__main__":
+    recipe_main()
