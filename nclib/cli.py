@@ -161,6 +161,58 @@ def cmd_check_stdlib(a) -> None:
         raise SystemExit(1)
 
 
+def cmd_train(a) -> None:
+    from nclib.train.finetune import recipe_main
+
+    recipe_main([a.config] + (["--stop-at", str(a.stop_at)] if a.stop_at is not None else []) + (["--set", *a.set] if a.set else []))
+
+
+def load_eval_model(spec: str):
+    """'smollm2' (the zero-shot backbone) or a saved model directory (NCLlama or LLaMA) -> (model, tokenizer)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from nclib.task_model import load_backbone
+
+    if spec in ("smollm2", "tiny"):
+        return load_backbone(spec)
+    if not Path(spec).is_dir():
+        raise FileNotFoundError(f"model {spec!r}: expected 'smollm2' or a saved model directory (e.g. out/main/augmented/final)")
+    return AutoModelForCausalLM.from_pretrained(spec), AutoTokenizer.from_pretrained(spec)
+
+
+def cmd_eval(a) -> None:
+    """Exact match of several models on the same rows, printed side by side."""
+    from tqdm.auto import tqdm
+
+    from nclib.evaluation import evaluate_rows, sample_rows, write_results
+    from nclib.tasks import build_task, load_task
+
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    specs = []
+    for item in a.model:
+        name, sep, spec = item.partition("=")
+        if not sep or not name or not spec:
+            raise SystemExit(f"nclib eval: --model expects NAME=PATH_OR_smollm2, got {item!r}")
+        specs.append((name, spec))
+    rows = []
+    for task in a.tasks:
+        path = Path(a.data) / task
+        if not path.exists():
+            build_task(task, n_train=a.n_train, n_test=a.n_test, seed=a.seed).save_to_disk(str(path))
+        rows += sample_rows(load_task(path), a.splits, a.n, a.seed)
+    records = []
+    began = time.time()
+    for name, spec in specs:
+        model, tok = load_eval_model(spec)
+        with tqdm(total=len(rows), desc=f"eval {name}") as bar:
+            records += evaluate_rows(model, tok, rows, name, batch_size=a.batch_size, progress=bar)
+        del model
+    table = write_results(records, a.out, title="exact match by size: " + ", ".join(n for n, _ in specs))
+    print(table)
+    print(f"{len(rows)} rows x {len(specs)} models in {time.time() - began:.0f} s; predictions, table and plot in {a.out}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nclib", description="Neurally compiled libraries: compile Python routines into differentiable programs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -196,6 +248,25 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-len", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_check_stdlib)
+    p = sub.add_parser("train", help="run a fine-tuning recipe (train/configs/*.yaml)")
+    p.add_argument("config")
+    p.add_argument("--stop-at", type=int, default=None, help="stop after this step as if interrupted; rerun to resume")
+    p.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override config fields")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("eval", help="exact-match accuracy of several models per task, split and size, side by side")
+    p.add_argument("--model", action="append", required=True, metavar="NAME=PATH",
+                   help="a saved model directory or 'smollm2' (zero-shot backbone); repeat for each model")
+    p.add_argument("--tasks", nargs="+", default=["sort", "add"])
+    p.add_argument("--splits", nargs="+", default=["test_iid", "test_ood"])
+    p.add_argument("--data", default="out/data", help="task datasets directory (built with --seed when missing)")
+    p.add_argument("--n", type=int, default=50, help="rows per task and split (the same rows for every model)")
+    p.add_argument("--n-train", type=int, default=2000)
+    p.add_argument("--n-test", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--out", default="out/eval")
+    p.set_defaults(func=cmd_eval)
     a = parser.parse_args(argv)
     try:
         a.func(a)

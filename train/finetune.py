@@ -39,6 +39,7 @@ class LoraSettings:
     alpha: int = 16  # scaling numerator (update scaled by alpha / r)
     dropout: float = 0.0  # LoRA dropout (0 keeps resume bit-exact without RNG bookkeeping)
     target_modules: list = field(default_factory=lambda: ["q_proj", "v_proj"])  # LLaMA attention projections
+    last_layers: int = 0  # adapt only the last N decoder layers (0: all); backward then stops at the first adapted layer
 
 
 @dataclass
@@ -122,7 +123,7 @@ class RecipeConfig:
         for name in ("lr", "reasoning_lr"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{where}: {name} must be in (0, 1), got {getattr(self, name)}")
-        if self.lora.r < 1 or not self.lora.target_modules:
+        if self.lora.r < 1 or not self.lora.target_modules or self.lora.last_layers < 0:
             raise ConfigError(f"{where}: lora.r must be >= 1 and lora.target_modules non-empty, got {self.lora!r}")
 
 
@@ -212,7 +213,11 @@ class FinetuneRecipe:
         else:
             model, save = base, None
         lcfg = self.cfg.lora
-        peft_cfg = LoraConfig(r=lcfg.r, lora_alpha=lcfg.alpha, lora_dropout=lcfg.dropout,
+        n_layers = base.config.num_hidden_layers
+        if lcfg.last_layers > n_layers:
+            raise ConfigError(f"lora.last_layers={lcfg.last_layers} exceeds the model's {n_layers} layers")
+        layers = list(range(n_layers - lcfg.last_layers, n_layers)) if lcfg.last_layers else None
+        peft_cfg = LoraConfig(r=lcfg.r, lora_alpha=lcfg.alpha, lora_dropout=lcfg.dropout, layers_to_transform=layers,
                               target_modules=list(lcfg.target_modules), modules_to_save=save)
         torch.manual_seed(self.cfg.seed)  # LoRA's A matrices: the same draw for both variants
         return get_peft_model(model, peft_cfg), tok
@@ -294,7 +299,7 @@ class FinetuneRecipe:
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
             self.step += 1
-            parts = {k: float(v) for k, v in (getattr(out, "nc_losses", None) or {}).items()}
+            parts = {k: float(v.detach()) for k, v in (getattr(out, "nc_losses", None) or {}).items()}
             loss = self.accel.reduce(out.loss.detach(), reduction="mean").item()
             record = {"step": self.step, "loss": round(loss, 6), "grad_norm": round(float(grad_norm), 6),
                       "lr": self.scheduler.get_last_lr()[0], **{f"{k}_loss": round(v, 6) for k, v in parts.items()},
@@ -383,7 +388,8 @@ def recipe_main(argv: list[str] | None = None) -> None:
         recipe.save_checkpoint()
         print(f"stopped at step {recipe.step} of {cfg.steps}; run the same command again to resume", flush=True)
     if recipe.main:
-        print(f"{cfg.variant}: {recipe.step} steps, {time.time() - began:.0f} s wall, output in {recipe.out}", flush=True)
+        print(f"{cfg.variant}: {recipe.step} steps on {recipe.accel.num_processes} process(es), {time.time() - began:.0f} s wall, "
+              f"output in {recipe.out}", flush=True)
     recipe.cleanup()
 
 

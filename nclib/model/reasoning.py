@@ -306,15 +306,20 @@ class ReasoningModule(nn.Module):
         return self._plan(st, hidden, hf, cols), st, aux
 
     def _router_loss(self, logits, valid, cols, call: NCCall):
-        """CE: "no call" at every valid position before the trigger, the routine at the trigger."""
+        """CE toward "no call" at the valid positions before the trigger (averaged) plus CE toward
+        the routine at the trigger (averaged over the examples that call): balanced, so the one
+        trigger position is not outweighed by the many positions before it."""
         trig = call.trigger[:, None]
-        target = torch.zeros_like(valid, dtype=torch.long)
-        at_trigger = (cols[None] == trig) & (call.routine[:, None] >= 0)
-        target = torch.where(at_trigger, call.routine[:, None] + 1, target)
-        use = valid & ((cols[None] <= trig) | (call.trigger[:, None] < 0))
-        if not bool(use.any()):
-            return logits.sum() * 0.0
-        return F.cross_entropy(logits[use].float(), target[use])
+        calls = call.routine[:, None] >= 0
+        at_trigger = (cols[None] == trig) & calls & valid
+        before = valid & ((cols[None] < trig) | ~calls)
+        loss = logits.sum() * 0.0
+        if bool(before.any()):
+            loss = loss + F.cross_entropy(logits[before].float(), torch.zeros(int(before.sum()), dtype=torch.long, device=logits.device))
+        if bool(at_trigger.any()):
+            target = (call.routine[:, None] + 1).expand_as(at_trigger)[at_trigger]
+            loss = loss + F.cross_entropy(logits[at_trigger].float(), target)
+        return loss
 
     def _call(self, st: CallState, fires, all_hidden, all_ids, all_valid, call, aux, no_ids: bool):
         """Read arguments, run the machine and build the tape for the examples in `fires`."""
