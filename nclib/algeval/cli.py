@@ -144,8 +144,8 @@ def _traces(args, out: Path) -> dict:
         from nclib.tasks import parse_graph
 
         lib = nclib.stdlib()
-        if args.routine not in lib.names():
-            raise ValueError(f"--routine {args.routine!r} is not in the stdlib ({', '.join(lib.names())})")
+        if args.routine not in lib:
+            raise ValueError(f"--routine {args.routine!r} is not in the stdlib ({', '.join(lib.names)})")
         prog = lib[args.routine]
         calls = []
         for prompt in prompts:
