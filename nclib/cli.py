@@ -108,6 +108,10 @@ def random_args(prog: nclib.Program, rng: random.Random, max_len: int) -> list:
     if name == "reachable":
         edges = [rng.randrange(8) for _ in range(2 * rng.randrange(0, 6))]
         return [edges, rng.randrange(8), rng.randrange(8)]
+    if name in ("bfs_order", "dfs_order", "bfs_distances"):
+        n = rng.randrange(1, 7)
+        edges = [rng.randrange(n) for _ in range(2 * rng.randrange(0, 6))]
+        return [edges, n, rng.randrange(n)]
     if name == "parse_digits":
         return [digits.render_digits(rng.randrange(0, hi))]
     if name == "render_digits":
@@ -267,6 +271,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--out", default="out/eval")
     p.set_defaults(func=cmd_eval)
+    from nclib.algeval.cli import add_analyze_parser
+
+    add_analyze_parser(sub)
     a = parser.parse_args(argv)
     try:
         a.func(a)

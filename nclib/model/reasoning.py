@@ -106,11 +106,13 @@ def _st_one(x: torch.Tensor) -> torch.Tensor:
 
 
 class NCRouter(nn.Module):
-    """Hidden state -> logits over ["no call", routine_0, ...]. Starts closed (zero weights)."""
+    """[hidden state, mean of the hidden states up to it] -> logits over ["no call", routine_0, ...].
+    The running mean says what the prompt is about (robust to its length and wording); the state
+    itself says where the prompt ends. Starts closed (zero weights, "no call" bias)."""
 
     def __init__(self, config: NCLlamaConfig):
         super().__init__()
-        self.proj = nn.Linear(config.hidden_size, len(config.nc_routines) + 1)
+        self.proj = nn.Linear(2 * config.hidden_size, len(config.nc_routines) + 1)
         self.no_call_bias = config.nc_router_no_call_bias
 
     def reset_parameters(self):
@@ -119,14 +121,20 @@ class NCRouter(nn.Module):
         with torch.no_grad():
             self.proj.bias[0] = self.no_call_bias
 
-    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.proj(hidden)  # [B, T, R + 1]
+    def forward(self, hidden: torch.Tensor, prefix_mean: torch.Tensor) -> torch.Tensor:
+        """hidden, prefix_mean: [B, T, H] -> [B, T, R + 1]."""
+        return self.proj(torch.cat([hidden, prefix_mean], -1))
 
 
 class NCReader(nn.Module):
     """Pointer attention from the trigger's hidden state to number positions, one query per
-    (routine, argument) slot. Scalar arguments: softmax over candidates. List arguments: each
-    candidate is a member when its score + bias > 0, elements in text order."""
+    (routine, argument) slot, plus a learned score per ordinal position of the candidate (k-th
+    number from the start, k-th from the end, the last ORDINALS - 1 buckets shared): "the first
+    number" stays the first number however long the numbers are. Scalar arguments: softmax over
+    candidates. List arguments: each candidate is a member when its score + bias > 0, elements in
+    text order."""
+
+    ORDINALS = 8
 
     def __init__(self, config: NCLlamaConfig):
         super().__init__()
@@ -136,6 +144,8 @@ class NCReader(nn.Module):
         self.key = nn.Linear(config.hidden_size, self.dim, bias=False)
         self.query = nn.Linear(config.hidden_size, max(self.n_routines, 1) * self.n_args * self.dim)
         self.list_bias = nn.Parameter(torch.zeros(max(self.n_routines, 1) * self.n_args))
+        self.ordinal_first = nn.Parameter(torch.zeros(max(self.n_routines, 1) * self.n_args, self.ORDINALS))
+        self.ordinal_last = nn.Parameter(torch.zeros(max(self.n_routines, 1) * self.n_args, self.ORDINALS))
         self.std = config.initializer_range
 
     def reset_parameters(self):
@@ -143,13 +153,20 @@ class NCReader(nn.Module):
         nn.init.normal_(self.query.weight, std=self.std)
         nn.init.zeros_(self.query.bias)
         nn.init.zeros_(self.list_bias)
+        nn.init.zeros_(self.ordinal_first)
+        nn.init.zeros_(self.ordinal_last)
 
-    def scores(self, h_trigger: torch.Tensor, hidden: torch.Tensor, routine: int, arg: int):
-        """h_trigger: [n, H]; hidden: [n, T, H] -> (scores [n, T], list bias [])."""
+    def scores(self, h_trigger: torch.Tensor, hidden: torch.Tensor, routine: int, arg: int, candidates: torch.Tensor):
+        """h_trigger: [n, H]; hidden: [n, T, H]; candidates: [n, T] bool -> (scores [n, T], list bias [])."""
         slot = routine * self.n_args + arg
         q = self.query(h_trigger).view(-1, max(self.n_routines, 1) * self.n_args, self.dim)[:, slot]  # [n, d]
         k = self.key(hidden)  # [n, T, d]
-        return torch.einsum("nd,ntd->nt", q, k) / math.sqrt(self.dim), self.list_bias[slot]
+        scores = torch.einsum("nd,ntd->nt", q, k) / math.sqrt(self.dim)
+        first = candidates.long().cumsum(1) - 1  # [n, T] rank among the candidates, from the start
+        last = candidates.long().sum(1, keepdim=True) - 1 - first  # from the end
+        K = self.ORDINALS - 1
+        ordinal = self.ordinal_first[slot][first.clamp(0, K)] + self.ordinal_last[slot][last.clamp(0, K)]
+        return scores + ordinal.to(scores.dtype) * candidates, self.list_bias[slot]
 
 
 class NCWriter(nn.Module):
@@ -276,7 +293,11 @@ class ReasoningModule(nn.Module):
         aux = {}
         st = replace(state, args=list(state.args))
 
-        router_logits = self.router(hf).float()  # [B, T, R + 1]
+        # running mean of the (valid) hidden states up to each new column: history included, so the
+        # cached generation sees the same value as one forward over the whole sequence
+        vmask = all_valid.to(wdtype)[..., None]  # [B, T_all, 1]
+        prefix_mean = ((all_hidden.to(wdtype) * vmask).cumsum(1) / vmask.cumsum(1).clamp_min(1.0))[:, -T:]  # [B, T, H]
+        router_logits = self.router(hf, prefix_mean).float()  # [B, T, R + 1]
         if call is not None:
             aux["router"] = self._router_loss(router_logits, valid, cols, call)
             fires = (call.trigger >= start_col) & (call.trigger < start_col + T) & (call.routine >= 0)
@@ -346,7 +367,7 @@ class ReasoningModule(nn.Module):
             status = torch.full((rows.numel(),), int(CallStatus.CALLED), device=dev)
             args = []
             for j, kind in enumerate(spec["args"]):
-                scores, list_bias = self.reader.scores(h_trig, h_all, r, j)  # [n, T_all]
+                scores, list_bias = self.reader.scores(h_trig, h_all, r, j, in_window)  # [n, T_all]
                 scores, list_bias = scores.float(), list_bias.float()  # pointer and machine run in float32
                 masked = scores.masked_fill(~in_window, float("-inf"))
                 forced = call.args[rows, j] if call is not None and call.args is not None else None  # [n, L]
