@@ -35,7 +35,8 @@ def smollm2_path() -> tuple[str, str]:
 
 
 def load_smollm2(dtype=None):
-    """SmolLM2-135M-Instruct as a `LlamaForCausalLM` (dequantized, float32 unless dtype= is given)."""
+    """SmolLM2-135M-Instruct as a plain `LlamaForCausalLM` (dequantized, float32 unless dtype= is
+    given; saveable with save_pretrained)."""
     from transformers import LlamaForCausalLM
     from transformers.utils import logging
 
@@ -46,6 +47,11 @@ def load_smollm2(dtype=None):
         model = LlamaForCausalLM.from_pretrained(d, gguf_file=f, dtype=dtype) if dtype else LlamaForCausalLM.from_pretrained(d, gguf_file=f)
     finally:
         logging.set_verbosity(verbosity)
+    # The GGUF weights are dequantized on load: what remains is a plain float model. Dropping the
+    # GGUF "quantizer" lets it (and fine-tuned copies) be saved with save_pretrained.
+    model.hf_quantizer = None
+    if getattr(model.config, "quantization_config", None) is not None:
+        del model.config.quantization_config
     return model
 
 
