@@ -55,7 +55,7 @@ class RecipeConfig:
     batch_size: int = 8  # rows per step, over all processes
     lr: float = 2e-4  # LoRA learning rate (identical for both variants)
     reasoning_lr: float = 3e-3  # router / reader / writer-gate learning rate (augmented only)
-    warmup_steps: int = 5  # linear warm-up, then constant
+    warmup_steps: int = 5  # linear warm-up, then linear decay to 0 at the last step
     max_grad_norm: float = 1.0  # gradient clipping
     lora: LoraSettings = field(default_factory=LoraSettings)
     eval_every: int = 0  # periodic evaluation every N steps on `eval_n` test_iid rows per task (0: off)
@@ -179,14 +179,20 @@ class FinetuneRecipe:
         if reasoning:
             groups.append({"params": reasoning, "lr": cfg.reasoning_lr})
         self.optimizer = torch.optim.AdamW(groups, weight_decay=0.0)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: min(1.0, (s + 1) / max(1, cfg.warmup_steps)))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.step = 0
         self._maybe_resume()
         self.model, self.optimizer = self.accel.prepare(self.model, self.optimizer)
         if self.main:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
+
+    def _lr_factor(self, step: int) -> float:
+        """Linear warm-up over warmup_steps, then linear decay to 0 at the last step."""
+        warm = max(1, self.cfg.warmup_steps)
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (self.cfg.steps - step) / max(1, self.cfg.steps - warm))
 
     def _load_data(self) -> dict:
         from nclib.tasks import build_task, load_task

@@ -106,24 +106,35 @@ def _st_one(x: torch.Tensor) -> torch.Tensor:
 
 
 class NCRouter(nn.Module):
-    """[hidden state, mean of the hidden states up to it] -> logits over ["no call", routine_0, ...].
-    The running mean says what the prompt is about (robust to its length and wording); the state
-    itself says where the prompt ends. Starts closed (zero weights, "no call" bias)."""
+    """Logits over ["no call", routine_0, ...] from the hidden state, the mean of the hidden states up
+    to it (what the prompt is about, whatever its length) and a learned score for the current and
+    the previous token (lexical: "the prompt ended with '= '" reads the same at any length).
+    Starts closed (zero weights and token scores, "no call" bias)."""
 
     def __init__(self, config: NCLlamaConfig):
         super().__init__()
-        self.proj = nn.Linear(2 * config.hidden_size, len(config.nc_routines) + 1)
+        n_out = len(config.nc_routines) + 1
+        self.proj = nn.Linear(2 * config.hidden_size, n_out)
+        self.token = nn.Embedding(config.vocab_size + 1, n_out)  # row vocab_size: unknown / no token
+        self.prev_token = nn.Embedding(config.vocab_size + 1, n_out)
+        self.vocab_size = config.vocab_size
         self.no_call_bias = config.nc_router_no_call_bias
 
     def reset_parameters(self):
         nn.init.zeros_(self.proj.weight)
         nn.init.zeros_(self.proj.bias)
+        nn.init.zeros_(self.token.weight)
+        nn.init.zeros_(self.prev_token.weight)
         with torch.no_grad():
             self.proj.bias[0] = self.no_call_bias
 
-    def forward(self, hidden: torch.Tensor, prefix_mean: torch.Tensor) -> torch.Tensor:
-        """hidden, prefix_mean: [B, T, H] -> [B, T, R + 1]."""
-        return self.proj(torch.cat([hidden, prefix_mean], -1))
+    def forward(self, hidden: torch.Tensor, prefix_mean: torch.Tensor, ids: torch.Tensor, prev_ids: torch.Tensor) -> torch.Tensor:
+        """hidden, prefix_mean: [B, T, H]; ids, prev_ids: [B, T] (-1: unknown) -> [B, T, R + 1]."""
+        def rows(t):
+            return torch.where((t >= 0) & (t < self.vocab_size), t, self.vocab_size)
+
+        lexical = self.token(rows(ids)) + self.prev_token(rows(prev_ids))
+        return self.proj(torch.cat([hidden, prefix_mean], -1)) + lexical.to(hidden.dtype)
 
 
 class NCReader(nn.Module):
@@ -297,7 +308,8 @@ class ReasoningModule(nn.Module):
         # cached generation sees the same value as one forward over the whole sequence
         vmask = all_valid.to(wdtype)[..., None]  # [B, T_all, 1]
         prefix_mean = ((all_hidden.to(wdtype) * vmask).cumsum(1) / vmask.cumsum(1).clamp_min(1.0))[:, -T:]  # [B, T, H]
-        router_logits = self.router(hf, prefix_mean).float()  # [B, T, R + 1]
+        prev_ids = torch.cat([torch.full((B, 1), -1, dtype=torch.long, device=dev), all_ids], 1)[:, -T - 1:-1]  # [B, T]
+        router_logits = self.router(hf, prefix_mean, ids, prev_ids).float()  # [B, T, R + 1]
         if call is not None:
             aux["router"] = self._router_loss(router_logits, valid, cols, call)
             fires = (call.trigger >= start_col) & (call.trigger < start_col + T) & (call.routine >= 0)
