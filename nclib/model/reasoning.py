@@ -82,6 +82,8 @@ class CallState:
     tape: torch.Tensor  # [B, K, C] distribution over the writer's candidate tokens per answer slot
     tape_len: torch.Tensor  # [B]
     values: torch.Tensor  # [B, Lmax, Vmax] the machine's output (value-head writer; [B, 0, 0] otherwise)
+    kept: torch.Tensor  # [B] bool: the token after the trigger confirmed the call (or it was forced)
+    not_before: torch.Tensor  # [B] first column where the router may fire (after a dropped call)
     args: list  # per example the routine's arguments as Python values, or None (no call)
 
     def index_select(self, index: torch.Tensor) -> "CallState":
@@ -278,6 +280,7 @@ class ReasoningModule(nn.Module):
             tape=torch.zeros(B, K, C, device=device), tape_len=z.clone(),
             values=torch.zeros(B, self.config.nc_max_list_len, self.max_V, device=device) if self.config.nc_writer == "value_head"
             else torch.zeros(B, 0, 0, device=device),
+            kept=torch.zeros(B, dtype=torch.bool, device=device), not_before=z.clone(),
             args=[None] * B,
         )
 
@@ -310,33 +313,79 @@ class ReasoningModule(nn.Module):
         prefix_mean = ((all_hidden.to(wdtype) * vmask).cumsum(1) / vmask.cumsum(1).clamp_min(1.0))[:, -T:]  # [B, T, H]
         prev_ids = torch.cat([torch.full((B, 1), -1, dtype=torch.long, device=dev), all_ids], 1)[:, -T - 1:-1]  # [B, T]
         router_logits = self.router(hf, prefix_mean, ids, prev_ids).float()  # [B, T, R + 1]
+        no_ids = input_ids is None and state.ids.numel() == 0
         if call is not None:
             aux["router"] = self._router_loss(router_logits, valid, cols, call)
             fires = (call.trigger >= start_col) & (call.trigger < start_col + T) & (call.routine >= 0)
-            new_trigger = torch.where(fires, call.trigger, -1)
-            new_routine = call.routine
-            new_weight = torch.ones(B, device=dev)
-        else:
-            choice = router_logits.argmax(-1)  # [B, T]
-            firing = (choice > 0) & valid
-            first = torch.where(firing.any(1), firing.float().argmax(1), -1)  # [B]
-            fires = first >= 0
-            new_trigger = torch.where(fires, start_col + first, -1)
-            at = first.clamp_min(0)
-            new_routine = choice[torch.arange(B, device=dev), at] - 1
-            probs = router_logits[torch.arange(B, device=dev), at].softmax(-1)  # [B, R + 1]
-            new_weight = probs.gather(1, (new_routine + 1).clamp_min(0)[:, None])[:, 0]
-        fires = fires & (st.trigger < 0) & bool(self.routines)
-        if bool(fires.any()):
-            st.trigger = torch.where(fires, new_trigger, st.trigger)
-            st.routine = torch.where(fires, new_routine, st.routine)
-            st.weight = torch.where(fires, new_weight, st.weight)
-            self._call(st, fires, all_hidden, all_ids, all_valid, call, aux, input_ids is None and state.ids.numel() == 0)
+            fires = fires & (st.trigger < 0) & bool(self.routines)
+            if bool(fires.any()):
+                st.trigger = torch.where(fires, call.trigger, st.trigger)
+                st.routine = torch.where(fires, call.routine, st.routine)
+                st.weight = torch.where(fires, torch.ones(B, device=dev), st.weight)
+                st.kept = st.kept | fires
+                self._call(st, fires, all_hidden, all_ids, all_valid, call, aux, no_ids)
+        elif self.routines:
+            self._route(st, router_logits, ids, valid, start_col, all_hidden, all_ids, all_valid, aux, no_ids)
+        if "_remainders" in aux:  # soft runs of this forward (one per routine and firing round)
+            aux["remainder"] = torch.cat(aux.pop("_remainders")).mean()
         if keep_history:
             st.hidden, st.ids, st.valid = all_hidden, all_ids, all_valid
         else:
             st.hidden, st.ids, st.valid = state.hidden, state.ids, state.valid
         return self._plan(st, hidden, hf, cols), st, aux
+
+    def _route(self, st: CallState, router_logits, ids, valid, start_col, all_hidden, all_ids, all_valid, aux, no_ids) -> None:
+        """Unforced routing over the new columns. The first column where the router picks a routine
+        fires a call; once the token after the trigger is known (the next input), the call is kept
+        only if it ran and wrote that token as its first answer token. Otherwise (it fired inside
+        the prompt, e.g. at "?" of "...? Answer:", or fell back) it is dropped and the router may
+        fire again from the next column. Everything uses inputs up to the current column only, so
+        one forward over a sequence and token-by-token generation make the same calls."""
+        B, T = ids.shape
+        dev = ids.device
+        rows = torch.arange(B, device=dev)
+        choice = router_logits.argmax(-1)  # [B, T]
+        cols = torch.arange(start_col, start_col + T, device=dev)
+        for _ in range(T + 1):
+            self._check_pending(st, ids, start_col)
+            firing = (choice > 0) & valid & (cols[None] >= st.not_before[:, None]) & (st.trigger < 0)[:, None]
+            if not bool(firing.any()):
+                return
+            first = torch.where(firing.any(1), firing.float().argmax(1), -1)  # [B]
+            fires = first >= 0
+            at = first.clamp_min(0)
+            routine = choice[rows, at] - 1
+            probs = router_logits[rows, at].softmax(-1)  # [B, R + 1]
+            st.trigger = torch.where(fires, start_col + first, st.trigger)
+            st.routine = torch.where(fires, routine, st.routine)
+            st.weight = torch.where(fires, probs.gather(1, (routine + 1).clamp_min(0)[:, None])[:, 0], st.weight)
+            st.status = torch.where(fires, int(CallStatus.NO_CALL), st.status)
+            self._call(st, fires, all_hidden, all_ids, all_valid, None, aux, no_ids)
+        self._check_pending(st, ids, start_col)
+
+    def _check_pending(self, st: CallState, ids, start_col: int) -> None:
+        """Keep or drop calls whose next token is among the new columns (see `_route`)."""
+        B, T = ids.shape
+        nxt = st.trigger + 1 - start_col  # [B] column of the token after the trigger
+        pending = (st.trigger >= 0) & ~st.kept & (nxt >= 0) & (nxt < T)
+        if not bool(pending.any()):
+            return
+        next_id = ids.gather(1, nxt.clamp(0, T - 1)[:, None])[:, 0]
+        pending = pending & (next_id >= 0)  # no token ids (inputs_embeds only): nothing to check against
+        if not bool(pending.any()):
+            return
+        written = self.vocab.candidate_ids.to(ids.device)[st.tape[:, 0].argmax(-1)]
+        ok = (st.status == int(CallStatus.CALLED)) & (st.tape_len > 0) & (written == next_id)
+        st.kept = st.kept | (pending & ok)
+        drop = pending & ~ok
+        if bool(drop.any()):
+            st.not_before = torch.where(drop, st.trigger + 1, st.not_before)
+            st.trigger = torch.where(drop, -1, st.trigger)
+            st.routine = torch.where(drop, -1, st.routine)
+            st.weight = torch.where(drop, 0.0, st.weight)
+            st.status = torch.where(drop, int(CallStatus.NO_CALL), st.status)
+            st.tape_len = torch.where(drop, 0, st.tape_len)
+            st.args = [None if d else a for d, a in zip(drop.tolist(), st.args)]
 
     def _router_loss(self, logits, valid, cols, call: NCCall):
         """CE toward "no call" at the valid positions before the trigger (averaged) plus CE toward
@@ -467,12 +516,11 @@ class ReasoningModule(nn.Module):
                 for i, b in enumerate(ok_rows.tolist()):  # the most likely arguments, for inspection
                     st.args[b] = [(a[i].argmax(-1) + lo).item() if torch.is_tensor(a) else
                                   (a[0][i, : int(a[1][i])].argmax(-1) + lo).tolist() for a in (x[run] if torch.is_tensor(x) else (x[0][run], x[1][run]) for x in args)]
-                aux.setdefault("remainder", []).append(remainder)
+                aux.setdefault("_remainders", []).append(remainder)
             st.status = st.status.index_put((rows,), status)
         if reader_losses:
             aux["reader"] = torch.stack(reader_losses).mean()
-        if "remainder" in aux:
-            aux["remainder"] = torch.cat(aux["remainder"]).mean()
+
 
     def _run_hard(self, r: int, spec, rows, run, args, status, st: CallState, aux) -> None:
         """Hard mode: run routine r exactly on the int arguments of the rows in `run` and write

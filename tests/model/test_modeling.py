@@ -128,7 +128,9 @@ def test_call_firing_during_cached_decoding(wrapped, llama_tok):
 
 
 def test_routed_call_cached_equals_uncached(wrapped, llama_tok):
-    """Router (not forced) opened for 'add': it fires at the first position."""
+    """Router (not forced) opened for 'add' everywhere: it fires at the first position, the next
+    prompt token contradicts that call, so it is dropped and the router fires again; the call that
+    survives is the one at the last prompt position."""
     _, model = wrapped
     with torch.no_grad():
         model.reasoning.router.proj.bias.copy_(torch.tensor([0.0, 5.0, 0.0, 0.0]))
@@ -137,7 +139,7 @@ def test_routed_call_cached_equals_uncached(wrapped, llama_tok):
     assert torch.equal(generate(model, ids, mask, use_cache=True), generate(model, ids, mask, use_cache=False))
     out = model(ids, attention_mask=mask)
     assert out.nc_routine.tolist() == [model.reasoning.routine_index("add")]
-    assert out.nc_status.tolist() == [CallStatus.CALLED] and out.nc_trigger.tolist() == [0]
+    assert out.nc_status.tolist() == [CallStatus.CALLED] and out.nc_trigger.tolist() == [ids.shape[1] - 1]
 
 
 def test_beam_search_is_refused(wrapped, llama_tok):
@@ -232,10 +234,13 @@ def test_predicted_routing_gradient_reaches_router(wrapped, llama_tok):
     model.train()
     with torch.no_grad():
         model.reasoning.router.proj.bias.copy_(torch.tensor([0.0, 5.0, 0.0, 0.0]))
-    ids = llama_tok(["3 plus 4 is 7"], return_tensors="pt", add_special_tokens=False).input_ids  # no BOS: fires at "3"
+    ids = llama_tok(["3 plus 4 is 7"], return_tensors="pt", add_special_tokens=False).input_ids
     mask = torch.ones_like(ids)
     out = model(ids, attention_mask=mask, labels=ids)
-    assert out.nc_status.tolist() == [CallStatus.CALLED] and out.nc_trigger.tolist() == [0]
+    # it fires everywhere; calls whose first answer token is not the next token are dropped, so the
+    # call that stays is the one right before "7" (add(3, 4) writes "7")
+    assert out.nc_status.tolist() == [CallStatus.CALLED] and out.nc_trigger.tolist() == [ids.shape[1] - 2]
+    assert out.nc_args == [[3, 4]]
     out.loss.backward()
     assert model.reasoning.router.proj.weight.grad.abs().sum() > 0
     assert model.reasoning.writer.gate.weight.grad.abs().sum() > 0
