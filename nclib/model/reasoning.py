@@ -347,7 +347,7 @@ class ReasoningModule(nn.Module):
         choice = router_logits.argmax(-1)  # [B, T]
         cols = torch.arange(start_col, start_col + T, device=dev)
         for _ in range(T + 1):
-            self._check_pending(st, ids, start_col)
+            self._check_pending(st, ids, valid, start_col)
             firing = (choice > 0) & valid & (cols[None] >= st.not_before[:, None]) & (st.trigger < 0)[:, None]
             if not bool(firing.any()):
                 return
@@ -361,9 +361,9 @@ class ReasoningModule(nn.Module):
             st.weight = torch.where(fires, probs.gather(1, (routine + 1).clamp_min(0)[:, None])[:, 0], st.weight)
             st.status = torch.where(fires, int(CallStatus.NO_CALL), st.status)
             self._call(st, fires, all_hidden, all_ids, all_valid, None, aux, no_ids)
-        self._check_pending(st, ids, start_col)
+        self._check_pending(st, ids, valid, start_col)
 
-    def _check_pending(self, st: CallState, ids, start_col: int) -> None:
+    def _check_pending(self, st: CallState, ids, valid, start_col: int) -> None:
         """Keep or drop calls whose next token is among the new columns (see `_route`)."""
         B, T = ids.shape
         nxt = st.trigger + 1 - start_col  # [B] column of the token after the trigger
@@ -371,7 +371,8 @@ class ReasoningModule(nn.Module):
         if not bool(pending.any()):
             return
         next_id = ids.gather(1, nxt.clamp(0, T - 1)[:, None])[:, 0]
-        pending = pending & (next_id >= 0)  # no token ids (inputs_embeds only): nothing to check against
+        # padding is not a next token, and without token ids (inputs_embeds only) there is nothing to check
+        pending = pending & (next_id >= 0) & valid.gather(1, nxt.clamp(0, T - 1)[:, None])[:, 0]
         if not bool(pending.any()):
             return
         written = self.vocab.candidate_ids.to(ids.device)[st.tape[:, 0].argmax(-1)]

@@ -142,6 +142,18 @@ def test_routed_call_cached_equals_uncached(wrapped, llama_tok):
     assert out.nc_status.tolist() == [CallStatus.CALLED] and out.nc_trigger.tolist() == [ids.shape[1] - 1]
 
 
+def test_routed_call_at_the_end_of_a_right_padded_prompt_is_kept(wrapped, llama_tok):
+    """Padding after the trigger is not a next token that could contradict the call."""
+    _, model = wrapped
+    with torch.no_grad():
+        model.reasoning.router.proj.bias.copy_(torch.tensor([0.0, 5.0, 0.0, 0.0]))
+    ids, mask = encode(llama_tok, ["3 plus 4 is", "12 plus 30 plus 5 is"])
+    with torch.no_grad():
+        out = model(ids, attention_mask=mask)
+    last = mask.sum(1) - 1
+    assert out.nc_status.tolist() == [CallStatus.CALLED] * 2 and out.nc_trigger.tolist() == last.tolist()
+
+
 def test_beam_search_is_refused(wrapped, llama_tok):
     _, model = wrapped
     ids, mask = encode(llama_tok, ["Sort: 3 1 2 ->"])
