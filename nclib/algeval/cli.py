@@ -198,16 +198,16 @@ def run_analyze(args) -> int:
     """Run one `nclib analyze` subcommand; prints where the summary went. Returns 0."""
     import torch
 
-    torch.set_grad_enabled(False)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     name = args.analyze_command
-    if name == "sweep":
-        from nclib.algeval.sweeps import write_sweeps
+    with torch.no_grad():  # scoped: the CLI also runs in-process (tests), grad mode must come back
+        if name == "sweep":
+            from nclib.algeval.sweeps import write_sweeps
 
-        summary = write_sweeps(args.predictions, out, args.split)
-    else:
-        summary = {"attention": _attention, "representations": _representations, "traces": _traces}[name](args, out)
+            summary = write_sweeps(args.predictions, out, args.split)
+        else:
+            summary = {"attention": _attention, "representations": _representations, "traces": _traces}[name](args, out)
     path = _write_summary(out, name, summary)
     print(f"analyze {name}: {len(summary.get('figures', []))} figure(s), summary {path}")
     return 0
