@@ -175,3 +175,15 @@ def test_two_accelerate_processes_train(tmp_path, data_dir):
     assert [m["step"] for m in steps] == [1, 2, 3, 4]  # one metrics line per step: only rank 0 writes
     assert (Path(cfg.output_dir) / "final" / "config.json").is_file()
     assert (Path(cfg.output_dir) / "eval" / "accuracy_by_size.png").stat().st_size > 0
+
+
+def test_lora_on_the_last_layers_only(tmp_path, data_dir):
+    raw = asdict(tiny(tmp_path, data_dir))
+    raw["lora"]["last_layers"] = 1
+    recipe = FinetuneRecipe(RecipeConfig.from_dict(raw))
+    model, _ = recipe._build_model()
+    adapted = {n.split(".layers.")[1].split(".")[0] for n, _ in model.named_parameters() if "lora_" in n}
+    assert adapted == {"1"}  # the tiny model has layers 0 and 1
+    raw["lora"]["last_layers"] = 3
+    with pytest.raises(ConfigError, match="last_layers=3 exceeds the model's 2 layers"):
+        FinetuneRecipe(RecipeConfig.from_dict(raw))._build_model()
