@@ -36,12 +36,7 @@ def tiny_llama(tok, seed=0):
     return LlamaForCausalLM(cfg).eval()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_teacher_forced_reading_equals_greedy_decoding(tok, rows):

@@ -4,7 +4,10 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-torch.set_num_threads(1)
+
+@pytest.fixture(autouse=True)
+def _one_thread(one_thread):
+    """One thread per test, restored afterwards (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")

@@ -35,10 +35,5 @@ def wrapped(tiny_base, library, llama_tok):
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """The soft machine runs thousands of tiny ops; on a shared 2-core machine two intra-op
-    threads spin-wait on each other (seen: 25 s instead of 0.2 s for one sort). One thread here."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _one_thread(one_thread):
+    """Every model test runs on one thread (tests/conftest.py says why)."""

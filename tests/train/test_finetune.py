@@ -21,12 +21,7 @@ CONFIGS = sorted((Path(__file__).parents[2] / "train" / "configs").glob("*.yaml"
 TINY = Path(__file__).parents[2] / "train" / "configs" / "tiny_augmented.yaml"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
