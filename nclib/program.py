@@ -36,6 +36,12 @@ class ExecResult:
     fault, fault_line, overflow_line, overflow_value: hard mode only; [B] fault code (0 = none), the
              line where it happened, the first line whose result left the value window (-1 = none)
              and that unwrapped result.
+    Worlds mode (`mode="worlds"`): value / lists / length_probs are the mixtures
+    sum_k w_k onehot(f(x_k)) over the worlds that ran cleanly (they sum to covered - fault);
+    covered: [B] enumerated mass sum_k w_k; fault: [B] float, the mass of enumerated worlds that
+    faulted, left the window or did not halt; steps / halted: sum_k w_k steps_k / halted_k;
+    world_weight: [B, K] w_k; world_result: the hard-mode ExecResult of all B * K worlds
+    (batch index b * K + k).
     """
 
     value: torch.Tensor | None
@@ -51,6 +57,9 @@ class ExecResult:
     overflow_line: torch.Tensor | None = None
     overflow_value: torch.Tensor | None = None
     trace: list | None = None
+    covered: torch.Tensor | None = None
+    world_weight: torch.Tensor | None = None
+    world_result: "ExecResult | None" = None
 
 
 def _function_source(fn: Callable) -> str:
@@ -224,14 +233,20 @@ class Program:
 
     # -- batched execution -----------------------------------------------------------------
     def execute(self, *args, mode: str = "hard", max_steps: int | None = None, eps: float = 1e-4,
-                checkpoint: bool = True, segment: int = 32, trace: bool = False) -> ExecResult:
-        """Run a batch. Scalar args: [B] int64 (hard) or [B, V] distributions (soft). List args:
-        (values, lengths) with values [B, L] / [B, L, V] and lengths [B] (or values alone: full
-        length). Runs on the device of the inputs."""
-        if mode not in ("hard", "soft"):
-            raise ValueError(f"mode must be 'hard' or 'soft', got {mode!r}")
+                checkpoint: bool = True, segment: int = 32, trace: bool = False, top_k: int = 64) -> ExecResult:
+        """Run a batch. Scalar args: [B] int64 (hard) or [B, V] distributions (soft, worlds). List
+        args: (values, lengths) with values [B, L] / [B, L, V] and lengths [B] (or values alone: full
+        length); worlds mode also takes (values, lengths, member) with member [B, L] the probability
+        that each element belongs to the list (members keep their order). `top_k`: worlds mode's
+        number of enumerated worlds per batch element. Runs on the device of the inputs."""
+        if mode not in ("hard", "soft", "worlds"):
+            raise ValueError(f"mode must be 'hard', 'soft' or 'worlds', got {mode!r}")
         if len(args) != len(self.params):
             raise TypeError(f"{self.name} takes {len(self.params)} arguments ({', '.join(self.params)}), got {len(args)}")
+        if mode == "worlds":
+            from nclib.worlds import execute_worlds
+
+            return execute_worlds(self, args, top_k=top_k, max_steps=max_steps or 1_000_000)
         soft = mode == "soft"
         parsed, B, device, dtype = self._parse(args, soft)
         A, V, lo, R = self.memory, self.V, self.lo, self.asm.n_regs
