@@ -4,7 +4,7 @@ from huggingface_hub.dataclasses import strict
 from transformers import LlamaConfig
 
 WRITER_KINDS = ("tape", "value_head")
-MACHINE_MODES = ("soft", "hard")
+MACHINE_MODES = ("soft", "hard", "worlds")
 NUMBER_STYLES = ("chunk3", "digits")
 ARG_KINDS = ("int", "list")
 
@@ -69,8 +69,16 @@ class NCLlamaConfig(LlamaConfig):
     # gradients flow into the arguments and, with nc_train_library, the program) or "hard" (exact
     # int64 execution of the argmax arguments: any window size, no gradient through the run; the
     # reader learns from its own loss). Teacher-forced arguments are one-hot, so both give the same
-    # result there (docs/machine.md: soft one-hot == hard).
+    # result there (docs/machine.md: soft one-hot == hard). "worlds": the router's routine choice and
+    # the reader's argument distributions define independent choices; the nc_worlds_top_k most
+    # probable joint assignments per routine run exactly in hard mode and the writer mixes their
+    # tapes weighted by each world's probability, so the answer loss alone trains router, reader
+    # and gate (DESIGN.md §2, nclib/model/README.md).
     nc_machine_mode: str = "soft"
+    nc_worlds_top_k: int = 16
+    # Initial bias of the reader's list membership score: sigmoid(bias) is the prior probability that
+    # a number in the prompt belongs to a list argument (0: one half).
+    nc_list_prior_bias: float = 0.0
     # Adaptive recurrence of the machine.
     nc_max_steps: int = 4096
     nc_halt_eps: float = 1e-3
@@ -97,7 +105,7 @@ class NCLlamaConfig(LlamaConfig):
             raise ValueError(f"nc_writer='value_head' reads the machine's output distributions; it needs nc_machine_mode='soft', got {self.nc_machine_mode!r}")
         if self.nc_number_style not in NUMBER_STYLES:
             raise ValueError(f"nc_number_style must be one of {NUMBER_STYLES}, got {self.nc_number_style!r}")
-        for name in ("nc_max_list_len", "nc_max_answer_tokens", "nc_pointer_dim", "nc_max_steps"):
+        for name in ("nc_max_list_len", "nc_max_answer_tokens", "nc_pointer_dim", "nc_max_steps", "nc_worlds_top_k"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 < self.nc_halt_eps < 1.0:

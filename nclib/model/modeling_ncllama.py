@@ -14,7 +14,10 @@ from transformers.models.llama.modeling_llama import LlamaPreTrainedModel
 from .configuration_ncllama import NCLlamaConfig
 from .errors import LibraryMismatchError, UnsupportedBaseModelError
 from .library import fingerprint, library_fields
-from .reasoning import CallState, NCCall, NCReader, NCRouter, NCWriter, ReasoningModule
+# absolute: the reasoning module is a package, and transformers' remote-code copy follows only
+# single-file relative imports (a trust_remote_code load needs nclib installed anyway: the library
+# is recompiled from its source by nclib's compiler)
+from nclib.model.reasoning import CallState, NCCall, NCReader, NCRouter, NCWriter, ReasoningModule
 from .tokens import number_token_fields
 
 # LlamaConfig fields that describe a checkpoint file rather than the architecture.

@@ -184,7 +184,7 @@ def test_trust_remote_code_loading(wrapped, llama_tok, tmp_path):
     """A fresh interpreter that never imports nclib.model itself loads the saved directory."""
     _, model = wrapped
     model.save_pretrained(tmp_path)
-    assert (tmp_path / "modeling_ncllama.py").exists() and (tmp_path / "reasoning.py").exists()
+    assert (tmp_path / "modeling_ncllama.py").exists() and (tmp_path / "configuration_ncllama.py").exists()
     ids, _ = encode(llama_tok, ["Sort: 3 1 2 ->"])
     call = model.reasoning.make_call(ids, ["insertion_sort"], [[[0, 1, 2]]])
     with torch.no_grad():
