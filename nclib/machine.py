@@ -256,8 +256,24 @@ def soft_parameters(asm: Assembly, dtype: torch.dtype = torch.float32) -> dict[s
     }
 
 
-def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs, mem, stack, sp, ip, ponder):
-    """One soft step. regs [B, R, V], mem [B, A, V], stack [B, K, R*V + P], sp [B, K+1], ip [B, P], ponder [B]."""
+def prune_mass(dist: torch.Tensor, threshold: float) -> torch.Tensor:
+    """Zero the entries of `dist` [B, N] below `threshold` and scale the rest back to the row's
+    total mass (normally 1). The mask is computed on detached values and the largest entry of each
+    row is always kept; the scale is a differentiable ratio of sums. Where nothing is below the
+    threshold (e.g. a one-hot row) the result equals `dist` exactly (mask 1, scale 1.0)."""
+    value = dist.detach()
+    keep = (value >= threshold) | (value == value.amax(-1, keepdim=True))
+    kept = dist * keep
+    total, kept_total = dist.sum(-1, keepdim=True), kept.sum(-1, keepdim=True)
+    return kept * (total / kept_total.clamp_min(torch.finfo(dist.dtype).tiny))
+
+
+def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs, mem, stack, sp, ip, ponder,
+              prune: float = 0.0):
+    """One soft step. regs [B, R, V], mem [B, A, V], stack [B, K, R*V + P], sp [B, K+1], ip [B, P], ponder [B].
+
+    prune > 0: after the step, instruction-pointer and stack-pointer mass below `prune` is zeroed
+    and the rest renormalized (`prune_mass`; docs/machine.md, "Pruning")."""
     B, R, V = regs.shape
     P, lo, A = ip.shape[1], asm.lo, asm.memory
     g = tab.groups
@@ -348,18 +364,23 @@ def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs
     ip_taken = ip * taken
     new_ip = ip_taken @ prm["jump"] + (ip - ip_taken) @ prm["next"] + g_ret.unsqueeze(-1) * ret_ip
     new_ponder = ponder + (1 - ip[:, HALT_LINE])
+    if prune > 0:
+        new_ip, new_sp = prune_mass(new_ip, prune), prune_mass(new_sp, prune)
     return new_regs, new_mem, new_stack, new_sp, new_ip, new_ponder
 
 
 def run_soft(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], state: tuple, max_steps: int, eps: float,
-             use_checkpoint: bool, segment: int, trace: list | None = None) -> tuple[tuple, int]:
+             use_checkpoint: bool, segment: int, trace: list | None = None, prune: float = 0.0) -> tuple[tuple, int]:
     """Adaptive recurrence: run segments of `segment` steps until every element's halted mass is
     at least 1 - eps or max_steps steps were taken. With use_checkpoint, each segment is
-    recomputed in backward, so memory grows with the number of segments, not steps."""
+    recomputed in backward, so memory grows with the number of segments, not steps.
+    prune > 0: every step prunes instruction-pointer / stack-pointer mass below it (`soft_step`)."""
+    if not 0.0 <= prune < 1.0:
+        raise ValueError(f"prune must be a threshold in [0, 1), got {prune!r}")
 
     def run_segment(n: int, *s):
         for _ in range(n):
-            s = soft_step(asm, tab, prm, *s)
+            s = soft_step(asm, tab, prm, *s, prune=prune)
             if trace is not None:
                 trace.append((s[4].detach().clone(), s[0].detach().clone()))
         return s

@@ -232,13 +232,15 @@ class Program:
         return f"at line {loc[0]} of {self.asm.file} (`{text}`, machine line {line})"
 
     # -- batched execution -----------------------------------------------------------------
-    def execute(self, *args, mode: str = "hard", max_steps: int | None = None, eps: float = 1e-4,
+    def execute(self, *args, mode: str = "hard", max_steps: int | None = None, eps: float = 1e-4, prune: float = 0.0,
                 checkpoint: bool = True, segment: int = 32, trace: bool = False, top_k: int = 64) -> ExecResult:
         """Run a batch. Scalar args: [B] int64 (hard) or [B, V] distributions (soft, worlds). List
         args: (values, lengths) with values [B, L] / [B, L, V] and lengths [B] (or values alone: full
         length); worlds mode also takes (values, lengths, member) with member [B, L] the probability
         that each element belongs to the list (members keep their order). `top_k`: worlds mode's
-        number of enumerated worlds per batch element. Runs on the device of the inputs."""
+        number of enumerated worlds per batch element. `prune` (soft mode): after every step, zero the
+        instruction-pointer / stack-pointer mass below this threshold and renormalize (0 = off; exact
+        at one-hot inputs; docs/machine.md, "Pruning"). Runs on the device of the inputs."""
         if mode not in ("hard", "soft", "worlds"):
             raise ValueError(f"mode must be 'hard', 'soft' or 'worlds', got {mode!r}")
         if len(args) != len(self.params):
@@ -259,7 +261,8 @@ class Program:
             raise ValueError(f"{self.name}: the list arguments need {offset} memory cells (lengths + elements) but memory={A}; "
                              f"compile with a larger memory= (and a value window reaching it)")
         if soft:
-            return self._execute_soft(parsed, layout, offset, B, device, dtype, max_steps or 10_000, eps, checkpoint, segment, trace)
+            return self._execute_soft(parsed, layout, offset, B, device, dtype, max_steps or 10_000, eps, checkpoint, segment, trace,
+                                      prune)
         return self._execute_hard(parsed, layout, offset, B, device, max_steps or 1_000_000, trace)
 
     def _parse(self, args, soft: bool):
@@ -368,7 +371,8 @@ class Program:
             self._tables[device] = SoftTables(self.asm, device)
         return self._tables[device]
 
-    def _execute_soft(self, parsed, layout, heap, B, device, dtype, max_steps, eps, use_checkpoint, segment, trace) -> ExecResult:
+    def _execute_soft(self, parsed, layout, heap, B, device, dtype, max_steps, eps, use_checkpoint, segment, trace,
+                      prune: float = 0.0) -> ExecResult:
         asm, R, A, K, V, lo = self.asm, self.asm.n_regs, self.memory, self.stack, self.V, self.lo
         P = asm.n_lines
         prm = {k: v.to(device=device, dtype=dtype) for k, v in self.tensors.items()}
@@ -407,7 +411,8 @@ class Program:
         ip[:, 0] = 1
         ponder = torch.zeros(B, dtype=dtype, device=device)
         steps_log = [] if trace else None
-        state, _ = run_soft(asm, tab, prm, (regs, mem, stack, sp, ip, ponder), max_steps, eps, use_checkpoint, segment, steps_log)
+        state, _ = run_soft(asm, tab, prm, (regs, mem, stack, sp, ip, ponder), max_steps, eps, use_checkpoint, segment, steps_log,
+                            prune=prune)
         regs, mem, stack, sp, ip, ponder = state
         halted = ip[:, HALT_LINE]
         lists, list_lengths = self._list_arguments(mem, layout, parsed)
