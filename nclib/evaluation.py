@@ -32,9 +32,6 @@ def evaluate_rows(model, tokenizer, rows: list[dict], name: str, batch_size: int
     """One prediction record per row: model, task, split, size, style, prompt, answer, prediction
     (the argmax tokens over the answer span, decoded), correct."""
     model.eval()
-    augmented = hasattr(getattr(model, "config", None), "nc_routines") and bool(model.config.nc_routines)
-    core = model.get_base_model() if hasattr(model, "get_base_model") else model
-    vocab = core.reasoning.vocab if augmented else None
     cont = _continuation_ids(tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     records = []
@@ -42,7 +39,7 @@ def evaluate_rows(model, tokenizer, rows: list[dict], name: str, batch_size: int
     order = sorted(range(len(rows)), key=lambda i: len(rows[i]["prompt"]) + len(rows[i]["answer"]))
     for start in range(0, len(order), batch_size):
         chunk = [rows[i] for i in order[start:start + batch_size]]
-        enc = encode_rows(chunk, tokenizer, vocab)
+        enc = encode_rows(chunk, tokenizer)  # prompt and answer only: nothing reads the labels
         batch = collate(enc, pad)
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
         pred = out.logits.argmax(-1)  # [B, T]

@@ -89,7 +89,7 @@ class Encoded:
 
     prompt: list[int]  # prompt ids (BOS-free, like the tokenizer without special tokens)
     answer: list[int]  # answer ids followed by the end token
-    routine: str
+    routine: str | None  # only read for label supervision
     arg_positions: list[list[int]]  # per argument, the token positions of its values (last token of each)
 
 
@@ -131,7 +131,7 @@ def encode_rows(rows, tokenizer, vocab=None) -> list[Encoded]:
                                         f"(characters {start}..{end}) as {v} at its last token; prompt {row['prompt']!r}")
                 token_of.append(at[0])
             positions = [[token_of[k] for k in arg] for arg in row["args"]]
-        out.append(Encoded(prompt, answer, row["routine"], positions))
+        out.append(Encoded(prompt, answer, row["routine"] if vocab is not None else None, positions))
     return out
 
 

@@ -88,6 +88,7 @@ from nclib.routines.fibonacci import fib_iter as _fib_iter
 from nclib.routines.sorting import insertion_sort as _insertion_sort
 
 __all__ = [
+    "ANSWER_COLUMNS",
     "COLUMNS",
     "DEFAULT_SPECS",
     "FEATURES",
@@ -115,6 +116,7 @@ STYLES = ("terse", "natural")
 ROOM_NAMES = ["lobby"] + [c for c in "ABCDEFGHJKLMNOPQRSTUVWXYZ"]
 ROUTINE = {"sort": "insertion_sort", "add": "add", "fib": "fib_iter", "gcd": "gcd", "graph": "reachable"}
 COLUMNS = ("task", "split", "size", "style", "prompt", "answer", "routine", "args", "target")
+ANSWER_COLUMNS = ("task", "split", "size", "style", "prompt", "answer")  # what answers-only training and evaluation read
 
 FEATURES = datasets.Features(
     {
@@ -698,11 +700,15 @@ def build_tasks(tasks=TASKS, out_dir=None, specs: dict[str, TaskSpec] | None = N
 # Loading and validation
 
 
-def load_task(path, check_rows: int = 50) -> datasets.DatasetDict:
+def load_task(path, check_rows: int = 50, labels: bool = True) -> datasets.DatasetDict:
     """Load a task saved by `build_tasks` and validate it. The schema, the task/split/routine/
     style fields and the range of every args index are checked on all rows; the target and
     answer against the routine on the first `check_rows` rows of each split. Raises
-    TaskDataError naming the path, split, row, column or value that is wrong."""
+    TaskDataError naming the path, split, row, column or value that is wrong.
+
+    labels=False (answers-only training): the label columns (routine, args, target) may be absent
+    and are not read; prompt and answer must be non-empty strings, and task / split / size / style
+    (the evaluation's grouping) must be present."""
     path = Path(path)
     if not path.exists():
         raise TaskDataError(f"task dataset not found: {path} does not exist")
@@ -721,12 +727,21 @@ def load_task(path, check_rows: int = 50) -> datasets.DatasetDict:
     task = None
     for split in SPLITS:
         ds = dd[split]
-        for c in COLUMNS:
+        for c in COLUMNS if labels else ANSWER_COLUMNS:
             if c not in ds.column_names:
                 raise TaskDataError(f"{path}: split {split!r} is missing column {c!r}")
         for c in ds.column_names:
             if c not in COLUMNS:
                 raise TaskDataError(f"{path}: split {split!r} has unexpected column {c!r}")
+        if not labels:
+            cols = ds.select_columns(list(ANSWER_COLUMNS)).to_dict()
+            for i in range(len(ds)):
+                for c in ("prompt", "answer"):
+                    if not isinstance(cols[c][i], str) or not cols[c][i]:
+                        raise TaskDataError(f"{path}: split {split!r} row {i}: column {c!r} must be a non-empty string, got {cols[c][i]!r}")
+                if cols["task"][i] not in TASKS:
+                    raise TaskDataError(f"{path}: split {split!r} row {i}: column 'task' has unknown task {cols['task'][i]!r}")
+            continue
         cols = ds.to_dict()
         for i in range(len(ds)):
             row = {c: cols[c][i] for c in COLUMNS}

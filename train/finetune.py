@@ -27,6 +27,7 @@ import torch
 import yaml
 
 VARIANTS = ("augmented", "baseline")
+SUPERVISION = ("answers", "labels")
 
 
 class ConfigError(ValueError):
@@ -46,6 +47,11 @@ class LoraSettings:
 class RecipeConfig:
     model: str = "smollm2"  # "smollm2" (embedded default), "tiny" (random 2-layer LLaMA, tests) or a local LLaMA dir
     variant: str = "augmented"  # "augmented" (NCLlama + task library) or "baseline" (the plain backbone)
+    # augmented only: "answers" (rows need only prompt and answer; the trigger is the prompt's end, and the
+    # answer-token loss trains router, reader and gate through the worlds machine mode) or "labels" (the
+    # ablation: each row's routine and argument positions supervise router and reader; hard machine mode)
+    supervision: str = "answers"
+    worlds_top_k: int = 16  # supervision answers: worlds enumerated per routine and call
     tasks: list = field(default_factory=lambda: ["sort", "add"])  # from nclib.tasks.TASKS
     data_dir: str = "out/data"  # task datasets (built here with `seed` when missing)
     n_train: int = 2000  # training rows per task when the data is built
@@ -112,6 +118,10 @@ class RecipeConfig:
                 ok = isinstance(value, type(default))
             if not ok:
                 raise ConfigError(f"{where}: {f.name} must be {type(default).__name__}, got {value!r}")
+        if self.supervision not in SUPERVISION:
+            raise ConfigError(f"{where}: supervision must be one of {SUPERVISION}, got {self.supervision!r}")
+        if self.worlds_top_k < 1:
+            raise ConfigError(f"{where}: worlds_top_k must be >= 1, got {self.worlds_top_k}")
         if self.variant not in VARIANTS:
             raise ConfigError(f"{where}: variant must be one of {VARIANTS}, got {self.variant!r}")
         bad = [t for t in self.tasks if t not in TASKS]
@@ -204,7 +214,7 @@ class FinetuneRecipe:
                 if self.main:
                     build_task(task, n_train=self.cfg.n_train, n_test=self.cfg.n_test, seed=self.cfg.seed).save_to_disk(str(path))
                 self.accel.wait_for_everyone()
-            data[task] = load_task(path)
+            data[task] = load_task(path, labels=self.cfg.variant == "augmented" and self.cfg.supervision == "labels")
         return data
 
     def _build_model(self):
@@ -214,7 +224,11 @@ class FinetuneRecipe:
 
         base, tok = load_backbone(self.cfg.model)
         if self.cfg.variant == "augmented":
-            model = build_augmented(base, tok, tasks=tuple(self.cfg.tasks))
+            if self.cfg.supervision == "answers":
+                mode = {"nc_machine_mode": "worlds", "nc_worlds_top_k": self.cfg.worlds_top_k}
+            else:
+                mode = {"nc_machine_mode": "hard"}
+            model = build_augmented(base, tok, tasks=tuple(self.cfg.tasks), **mode)
             save = ["reasoning"]
         else:
             model, save = base, None
@@ -278,11 +292,15 @@ class FinetuneRecipe:
         idx = batch_indices(step, self.cfg.batch_size, len(self.train_rows), self.cfg.seed)
         mine = idx[self.accel.process_index::self.accel.num_processes]  # this rank's share of the global batch
         rows = [self.train_rows[i] for i in mine]
-        enc = encode_rows(rows, self.tokenizer, self.vocab)
+        labels = self.augmented and self.cfg.supervision == "labels"
+        enc = encode_rows(rows, self.tokenizer, self.vocab if labels else None)
         core = self.accel.unwrap_model(self.model).get_base_model()
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
-        if self.augmented:
+        if labels:
             batch = collate(enc, pad, self.routines, core.config.nc_max_args, core.config.nc_max_list_len)
+        elif self.augmented:  # answers only: the call is anchored at the prompt's end, nothing else is given
+            batch = collate(enc, pad)
+            batch["nc_call"] = {"trigger": batch["prompt_len"] - 1}
         else:
             batch = collate(enc, pad)
         batch.pop("prompt_len")

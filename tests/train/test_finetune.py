@@ -182,3 +182,39 @@ def test_lora_on_the_last_layers_only(tmp_path, data_dir):
     raw["lora"]["last_layers"] = 3
     with pytest.raises(ConfigError, match="last_layers=3 exceeds the model's 2 layers"):
         FinetuneRecipe(RecipeConfig.from_dict(raw))._build_model()
+
+
+def test_answers_only_training_reads_no_labels(tmp_path):
+    """supervision: answers (the default) trains from prompt and answer alone: the label columns
+    (routine, args, target) are deleted from every split before training, and training, the final
+    model and its evaluation still work."""
+    import datasets
+
+    from nclib.tasks import build_task
+
+    data = tmp_path / "data"
+    for task in ("sort", "add"):
+        dd = build_task(task, n_train=32, n_test=8, seed=0)
+        datasets.DatasetDict({s: d.remove_columns(["routine", "args", "target"]) for s, d in dd.items()}).save_to_disk(str(data / task))
+    cfg = tiny(tmp_path, str(data), steps=3, eval_every=0, final_eval_n=2, checkpoint_every=0)
+    assert cfg.supervision == "answers"
+    recipe = FinetuneRecipe(cfg)
+    recipe.setup()
+    core = recipe.model.get_base_model()
+    assert core.config.nc_machine_mode == "worlds"
+    batch = recipe._batch(0)
+    assert set(batch["nc_call"]) == {"trigger"}
+    recipe.train()
+    recipe.save_final()
+    assert recipe.evaluate() is not None
+    recipe.cleanup()
+    assert [m["step"] for m in metrics(cfg.output_dir)] == [1, 2, 3]
+    assert not any("reader_loss" in m for m in metrics(cfg.output_dir))
+    labelled = tiny(tmp_path / "labels", str(data), supervision="labels")
+    with pytest.raises(Exception, match="missing column 'routine'"):
+        FinetuneRecipe(labelled).setup()
+
+
+def test_bad_supervision_is_named(tmp_path, data_dir):
+    with pytest.raises(ConfigError, match="supervision must be one of"):
+        tiny(tmp_path, data_dir, supervision="weak")

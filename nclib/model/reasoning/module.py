@@ -373,6 +373,42 @@ class ReasoningModule(nn.Module):
             if route_probs is None or r == int(st.routine[b]):
                 st.args[b] = res.args[i]
 
+    def argument_probability(self, hidden: torch.Tensor, input_ids: torch.Tensor, valid: torch.Tensor, call: NCCall) -> torch.Tensor:
+        """The reader's probability of a call's arguments, as worlds mode reads them: [B] (NaN where
+        the call has no routine or an argument is not a candidate). hidden: [B, T, H] last hidden
+        states; input_ids, valid: [B, T]; call: trigger, routine and argument columns (e.g. from
+        `make_call`). For analysis and tests; training never reads argument labels in this mode."""
+        B, T, _ = hidden.shape
+        dev = hidden.device
+        col = torch.arange(T, device=dev)
+        upto = valid & (col[None] <= call.trigger[:, None])
+        value, is_end, overflow = self.vocab.read_numbers(input_ids, upto)
+        out = torch.full((B,), float("nan"), device=dev)
+        for b in range(B):
+            r = int(call.routine[b])
+            if r < 0 or int(call.trigger[b]) < 0:
+                continue
+            spec = self.routines[r]
+            h = hidden[b:b + 1].to(self.router.proj.weight.dtype)
+            val, end, ovf = value[b:b + 1], is_end[b:b + 1], overflow[b:b + 1]
+            in_window = end & ~ovf & (val >= spec["lo"]) & (val < spec["lo"] + spec["V"])
+            read = read_arguments(self.reader, spec, r, h[:, int(call.trigger[b])], h, val, in_window, upto[b:b + 1], None,
+                                  "worlds", self.config.nc_max_list_len)
+            p = torch.ones((), device=dev)
+            for j, (kind, *rest) in enumerate(read.factors):
+                want = call.args[b, j]
+                want = want[want >= 0]
+                if kind == "int":
+                    p = p * rest[0][0, want[0]]
+                else:
+                    cand, q = rest[0][0], rest[1][0]
+                    member = (cand[:, None] == want[None]).any(1)
+                    if int(member.sum()) != want.numel():
+                        p = p * float("nan")
+                    p = p * torch.where(member, q, 1 - q)[cand >= 0].prod()
+            out[b] = p
+        return out
+
     def _render_table(self, spec, device):
         key = (spec["lo"], spec["V"], repr(spec.get("labels")))
         if key not in self._render:
