@@ -1,6 +1,6 @@
 """Soft mode under input noise, with and without instruction-pointer pruning.
 
-    python benchmarks/soft_noise.py            # writes results/soft_noise.md (about 10 min on 2 cores)
+    python benchmarks/soft_noise.py            # writes results/soft_noise.md (about 5 min, one thread)
 
 Routines: insertion_sort of 6 and 8 elements and recursive fib(6), fib(7) from the stdlib source
 (`nclib/routines/*.py`), compiled with `nclib.compile(..., values=(0, 16))`, run in soft mode in
