@@ -23,11 +23,32 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from machine_common import run_measuring_peak, write_report  # noqa: E402
 
 
+def problem(routine: str, size: int, B: int, V: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One benchmark case: (input values, target [B, outputs]). fib: n = size for every batch
+    element; insertion_sort: B random lists of `size` values in [0, V) (torch's global RNG)."""
+    from nclib.routines.fibonacci import fib
+
+    if routine == "fib":
+        return torch.full((B,), size), torch.full((B, 1), fib(size))
+    values = torch.randint(0, V, (B, size))
+    return values, values.sort(1).values
+
+
+def arguments(routine: str, x: torch.Tensor, size: int) -> list:
+    """The `Program.execute` arguments for input distributions x ([B, V] or [B, size, V])."""
+    return [x] if routine == "fib" else [(x, torch.full((x.shape[0],), size))]
+
+
+def correct_probs(value: torch.Tensor, target: torch.Tensor, V: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Output distributions -> (out [B, outputs, V], p(correct) per output [B, outputs])."""
+    out = value.reshape(target.shape[0], -1, V)
+    return out, out.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+
+
 def measure(routine: str, size: int, use_checkpoint: bool, seed: int) -> dict:
     import resource
 
     import nclib
-    from nclib.routines.fibonacci import fib
 
     torch.manual_seed(seed)
     B, V = 4, 64
@@ -39,17 +60,11 @@ def measure(routine: str, size: int, use_checkpoint: bool, seed: int) -> dict:
     warm_args = [warm] if routine == "fib" else [(warm.unsqueeze(1), torch.ones(1, dtype=torch.long))]
     prog.execute(*warm_args, mode="soft", checkpoint=use_checkpoint, segment=2, max_steps=4).value.sum().backward()
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if routine == "fib":
-        values, target = torch.full((B,), size), torch.full((B, 1), fib(size))
-    else:
-        values = torch.randint(0, V, (B, size))
-        target = values.sort(1).values
+    values, target = problem(routine, size, B, V)
 
     def run(x, max_steps=10_000):
-        args = [x] if routine == "fib" else [(x, torch.full((B,), size))]
-        res = prog.execute(*args, mode="soft", checkpoint=use_checkpoint, segment=32, max_steps=max_steps)
-        out = res.value.reshape(B, -1, V)
-        p = out.gather(-1, target.unsqueeze(-1)).squeeze(-1)  # [B, outputs]
+        res = prog.execute(*arguments(routine, x, size), mode="soft", checkpoint=use_checkpoint, segment=32, max_steps=max_steps)
+        out, p = correct_probs(res.value, target, V)  # p: [B, outputs]
         return res, out, p
 
     # (1) Exact path: one-hot inputs. p(correct) = 1; the gradient of -log p is the polynomial's
