@@ -53,6 +53,9 @@ def test_variants_share_everything_but_the_variant():
         a, b = asdict(RecipeConfig.from_yaml(aug)), asdict(RecipeConfig.from_yaml(base))
         diff = {k for k in a if a[k] != b[k]}
         assert diff == {"variant", "output_dir"}, (aug.name, diff)
+    labels = asdict(RecipeConfig.from_yaml(CONFIGS[0].with_name("smollm2_all_labels.yaml")))
+    answers = asdict(RecipeConfig.from_yaml(CONFIGS[0].with_name("smollm2_all_augmented.yaml")))
+    assert {k for k in labels if labels[k] != answers[k]} == {"supervision", "output_dir"}
 
 
 @pytest.mark.parametrize("text, message", [
@@ -139,7 +142,7 @@ def test_final_model_loads_as_a_hugging_face_model(tmp_path, data_dir):
     model = AutoModelForCausalLM.from_pretrained(Path(cfg.output_dir) / "final")
     assert type(model).__name__ == "NCLlamaForCausalLM"
     assert [r["name"] for r in model.config.nc_routines] == ["insertion_sort", "add"]
-    assert model.config.nc_machine_mode == "hard"
+    assert model.config.nc_machine_mode == "worlds"  # supervision: answers (the default)
 
 
 def recipe_main_cfg(cfg: RecipeConfig, stop_at: int | None = None) -> None:
