@@ -12,6 +12,11 @@ metrics as JSON lines, checkpoints) -> save (final merged model + tokenizer) -> 
 (predictions, table, accuracy-by-size PNG) -> cleanup. Resuming from the last checkpoint in
 `output_dir` reproduces the uninterrupted run exactly: the batch order is a pure function of
 (seed, step), and the checkpoint holds the trainable weights, optimizer, scheduler and RNG states.
+
+Data and routines: the built-in tasks with their task library, or a user's own (prompt, answer)
+dataset (`dataset:`, nclib.userdata) and routines (`library:`, nclib.library_spec), e.g.
+    dataset: {path: data/inversions.jsonl, test_fraction: 0.1}
+    library: [gcd, {source: my_routines.py:count_inversions, values: [0, 256]}]
 """
 
 from __future__ import annotations
@@ -52,7 +57,13 @@ class RecipeConfig:
     # ablation: each row's routine and argument positions supervise router and reader; hard machine mode)
     supervision: str = "answers"
     worlds_top_k: int = 16  # supervision answers: worlds enumerated per routine and call
-    tasks: list = field(default_factory=lambda: ["sort", "add"])  # from nclib.tasks.TASKS
+    tasks: list = field(default_factory=lambda: ["sort", "add"])  # from nclib.tasks.TASKS; ignored with `dataset`
+    # a user's (prompt, answer) dataset instead of the tasks: the fields of nclib.userdata.DatasetSpec
+    # (path, name, prompt_column, answer_column, size_column, test_fraction, train_split, test_splits)
+    dataset: dict = field(default_factory=dict)
+    # the routines instead of the task library: stdlib names or {source: "file.py:func", values: [lo, hi],
+    # memory, stack, output, labels, symbols} (nclib.library_spec); needed by the augmented variant with `dataset`
+    library: list = field(default_factory=list)
     data_dir: str = "out/data"  # task datasets (built here with `seed` when missing)
     n_train: int = 2000  # training rows per task when the data is built
     n_test: int = 200  # rows per test split when the data is built
@@ -124,8 +135,9 @@ class RecipeConfig:
             raise ConfigError(f"{where}: worlds_top_k must be >= 1, got {self.worlds_top_k}")
         if self.variant not in VARIANTS:
             raise ConfigError(f"{where}: variant must be one of {VARIANTS}, got {self.variant!r}")
+        self._validate_user_fields(where)
         bad = [t for t in self.tasks if t not in TASKS]
-        if bad or not self.tasks:
+        if not self.dataset and (bad or not self.tasks):
             raise ConfigError(f"{where}: tasks must be a non-empty list from {list(TASKS)}, got {self.tasks!r}")
         for name in ("steps", "batch_size", "n_train", "n_test"):
             if getattr(self, name) < 1:
@@ -135,6 +147,27 @@ class RecipeConfig:
                 raise ConfigError(f"{where}: {name} must be in (0, 1), got {getattr(self, name)}")
         if self.lora.r < 1 or not self.lora.target_modules or self.lora.last_layers < 0:
             raise ConfigError(f"{where}: lora.r must be >= 1 and lora.target_modules non-empty, got {self.lora!r}")
+
+    def _validate_user_fields(self, where: str) -> None:
+        """`dataset` and `library`: their shape (files are read at setup) and how they combine."""
+        from nclib.library_spec import LibrarySpecError, parse_library
+        from nclib.userdata import DatasetError, DatasetSpec
+
+        try:
+            if self.dataset:
+                DatasetSpec.from_dict(self.dataset)
+        except DatasetError as err:
+            raise ConfigError(f"{where}: dataset: {err}; got {self.dataset!r}") from None
+        try:
+            parse_library(self.library)
+        except LibrarySpecError as err:
+            raise ConfigError(f"{where}: {err}") from None  # names the entry: library[i] (source)
+        if self.supervision == "labels" and (self.dataset or self.library):
+            raise ConfigError(f"{where}: supervision 'labels' reads the built-in tasks' routine labels; with dataset or library "
+                              f"use supervision 'answers'")
+        if self.dataset and self.variant == "augmented" and not self.library:
+            raise ConfigError(f"{where}: dataset {self.dataset.get('path')!r} with the augmented variant needs a library of "
+                              f"routines, got library {self.library!r}")
 
 
 def batch_indices(step: int, batch_size: int, n: int, seed: int) -> list[int]:
@@ -174,13 +207,13 @@ class FinetuneRecipe:
         self.main = self.accel.is_main_process
         random.seed(cfg.seed)
         torch.manual_seed(cfg.seed)
-        self.data = self._load_data()
+        self.data, self.test_splits = self._load_data()
         self.model, self.tokenizer = self._build_model()
         self.augmented = cfg.variant == "augmented"
         core = self.model.get_base_model()
         self.routines = [r["name"] for r in core.config.nc_routines] if self.augmented else None
         vocab = core.reasoning.vocab if self.augmented else None
-        rows = [r for t in cfg.tasks for r in self.data[t]["train"]]
+        rows = [r for dd in self.data.values() for r in dd["train"]]
         self.train_rows = rows
         self.vocab = vocab
         reasoning = [p for n, p in self.model.named_parameters() if p.requires_grad and ".reasoning." in n]
@@ -204,9 +237,17 @@ class FinetuneRecipe:
             return (step + 1) / warm
         return max(0.0, (self.cfg.steps - step) / max(1, self.cfg.steps - warm))
 
-    def _load_data(self) -> dict:
+    def _load_data(self) -> tuple[dict, list[str]]:
+        """({task: DatasetDict with a "train" split}, the test splits of the final evaluation, the first
+        one also of the periodic one): the user dataset, or the tasks (built under data_dir when missing)."""
         from nclib.tasks import build_task, load_task
 
+        if self.cfg.dataset:
+            from nclib.userdata import DatasetSpec, load_user_dataset
+
+            spec = DatasetSpec.from_dict(self.cfg.dataset)
+            dd = load_user_dataset(spec, seed=self.cfg.seed)
+            return {spec.task: dd}, [s for s in dd if s != "train"]
         data = {}
         for task in self.cfg.tasks:
             path = Path(self.cfg.data_dir) / task
@@ -215,20 +256,26 @@ class FinetuneRecipe:
                     build_task(task, n_train=self.cfg.n_train, n_test=self.cfg.n_test, seed=self.cfg.seed).save_to_disk(str(path))
                 self.accel.wait_for_everyone()
             data[task] = load_task(path, labels=self.cfg.variant == "augmented" and self.cfg.supervision == "labels")
-        return data
+        return data, ["test_iid", "test_ood"]
 
     def _build_model(self):
         from peft import LoraConfig, get_peft_model
 
+        from nclib.library_spec import compile_library
         from nclib.task_model import build_augmented, load_backbone
 
+        augmented = self.cfg.variant == "augmented"
+        library = compile_library(self.cfg.library) if augmented and self.cfg.library else None  # before any model
         base, tok = load_backbone(self.cfg.model)
-        if self.cfg.variant == "augmented":
+        if augmented:
             if self.cfg.supervision == "answers":
                 mode = {"nc_machine_mode": "worlds", "nc_worlds_top_k": self.cfg.worlds_top_k}
             else:
                 mode = {"nc_machine_mode": "hard"}
-            model = build_augmented(base, tok, tasks=tuple(self.cfg.tasks), **mode)
+            if library:
+                model = library.augment(base, tok, **mode)
+            else:
+                model = build_augmented(base, tok, tasks=tuple(self.cfg.tasks), **mode)
             save = ["reasoning"]
         else:
             model, save = base, None
@@ -310,7 +357,7 @@ class FinetuneRecipe:
         from tqdm.auto import tqdm
 
         cfg = self.cfg
-        bar = tqdm(total=cfg.steps, initial=self.step, desc=f"{cfg.variant} {'+'.join(cfg.tasks)}", disable=not self.main)
+        bar = tqdm(total=cfg.steps, initial=self.step, desc=f"{cfg.variant} {'+'.join(self.data)}", disable=not self.main)
         metrics = open(self.out / "metrics.jsonl", "a") if self.main else None
         began = time.time()
         self.model.train()
@@ -349,7 +396,7 @@ class FinetuneRecipe:
         from nclib.evaluation import accuracy_table, evaluate_rows, sample_rows
 
         if self.main:
-            rows = [r for t in self.cfg.tasks for r in sample_rows(self.data[t], ["test_iid"], self.cfg.eval_n, self.cfg.seed)]
+            rows = [r for dd in self.data.values() for r in sample_rows(dd, self.test_splits[:1], self.cfg.eval_n, self.cfg.seed)]
             records = evaluate_rows(self.accel.unwrap_model(self.model), self.tokenizer, rows, self.cfg.variant)
             acc = {f"{t}/{s}": c / n for (_, t, s), (c, n) in accuracy_table(records)["split"].items()}
             metrics.write(json.dumps({"step": self.step, "eval": acc}) + "\n")
@@ -375,7 +422,7 @@ class FinetuneRecipe:
         if not self.main or not self.cfg.final_eval_n:
             return None
         model = getattr(self, "final_model", None) or self.accel.unwrap_model(self.model)
-        rows = [r for t in self.cfg.tasks for r in sample_rows(self.data[t], ["test_iid", "test_ood"], self.cfg.final_eval_n, self.cfg.seed)]
+        rows = [r for dd in self.data.values() for r in sample_rows(dd, self.test_splits, self.cfg.final_eval_n, self.cfg.seed)]
         records = evaluate_rows(model, self.tokenizer, rows, self.cfg.variant)
         table = write_results(records, self.out / "eval", title=f"{self.cfg.variant} ({self.cfg.model})")
         print(table, flush=True)
