@@ -12,7 +12,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 from nclib.evaluation import accuracy_table, evaluate_rows, format_table, write_results
 from nclib.model.defaults import load_smollm2_tokenizer
 from nclib.task_model import build_augmented, collate, encode_rows, task_library
-from nclib.tasks import TASKS, TaskDataError, build_task
+from nclib.tasks import TASKS, TaskDataError, arg_values, build_task
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def rows():
     out = []
     for task in TASKS:
         d = build_task(task, n_train=40, n_test=6, seed=1)
-        out += list(d["test_iid"])[:3] + list(d["test_ood"])[:3]
+        out += list(d["test_iid"])[:3] + list(d["test_ood"])[:3] + list(d["test_wording"])[:3]
     return out
 
 
@@ -78,10 +78,8 @@ def test_task_library_windows_hold_every_answer():
             for row in batch:
                 assert max(row["target"]) < prog.lo + prog.V, (task, row["target"])
             calls = []
-            from nclib.tasks import _arg_values  # the values the args point at, as the dataset defines them
-
             for row in batch:
-                vals = _arg_values(row["prompt"], row["args"])
+                vals = arg_values(row["prompt"], row["args"])  # the values the args point at, as the dataset defines them
                 calls.append(tuple(v if kind == "list" else v[0] for v, kind in zip(vals, prog.param_kinds)))
             res = prog.execute(*prog.encode(calls), max_steps=200_000)
             assert (res.fault == 0).all() and (res.overflow_line < 0).all(), (task, split)
@@ -108,10 +106,8 @@ def test_augmented_model_reads_the_dataset_values(tok, rows):
     ok = ((pred[:, :-1] == labels[:, 1:]) | (labels[:, 1:] == -100)).all(1)
     assert ok.all(), [r["prompt"] for r, good in zip(rows, ok) if not good]
     for row, args in zip(rows, out.nc_args):
-        from nclib.tasks import _arg_values
-
         want = [v if len(a) > 1 or row["routine"] == "insertion_sort" or (row["routine"] == "reachable" and j == 0) else v[0]
-                for j, (v, a) in enumerate(zip(_arg_values(row["prompt"], row["args"]), row["args"]))]
+                for j, (v, a) in enumerate(zip(arg_values(row["prompt"], row["args"]), row["args"]))]
         assert args == want, row["prompt"]
 
 

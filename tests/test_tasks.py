@@ -1,5 +1,6 @@
 """Task datasets: schema, determinism, split separation, correctness of every row against
-hand-written oracles, the graph construction, and save/load with clear errors."""
+hand-written oracles, the graph construction, the held-out wordings, a user-defined Task, and
+save/load with clear errors."""
 
 import math
 import re
@@ -8,6 +9,7 @@ from collections import Counter
 import pytest
 from datasets import DatasetDict
 
+import nclib.tasks
 from nclib.tasks import (
     COLUMNS,
     ROOM_NAMES,
@@ -15,6 +17,7 @@ from nclib.tasks import (
     SPLITS,
     STYLES,
     TASKS,
+    Task,
     TaskDataError,
     TaskSpec,
     build_task,
@@ -24,6 +27,7 @@ from nclib.tasks import (
     parse_graph,
     prompt_values,
 )
+from nclib.tasks.prompt import template_fields
 
 N_TRAIN, N_TEST = 200, 50
 
@@ -76,10 +80,20 @@ def as_int(v):
     return int(v) if v.isdigit() else ROOM_NAMES.index(v)
 
 
+def test_public_names():
+    assert sorted(nclib.tasks.__all__) == sorted([
+        "ANSWER_COLUMNS", "COLUMNS", "DEFAULT_SPECS", "FEATURES", "ROOM_NAMES", "ROUTINE", "SPLITS", "STYLES", "TASKS",
+        "Task", "TaskDataError", "TaskSpec", "apply_routine", "arg_values", "build_task", "build_tasks", "get_task",
+        "instance_key", "load_task", "parse_graph", "prompt_values", "render_answer",
+    ])
+    assert SPLITS == ("train", "test_iid", "test_ood", "test_wording")
+    assert list(TASKS) == ["sort", "add", "fib", "gcd", "graph"] and all(isinstance(t, Task) for t in TASKS.values())
+
+
 def test_splits_columns_and_sizes(built):
     for task, dd in built.items():
         assert sorted(dd) == sorted(SPLITS), task
-        assert {s: len(dd[s]) for s in SPLITS} == {"train": N_TRAIN, "test_iid": N_TEST, "test_ood": N_TEST}
+        assert {s: len(dd[s]) for s in SPLITS} == {"train": N_TRAIN, "test_iid": N_TEST, "test_ood": N_TEST, "test_wording": N_TEST}
         for split in SPLITS:
             assert dd[split].column_names == list(COLUMNS), (task, split)
             rs = rows(dd, split)
@@ -87,10 +101,12 @@ def test_splits_columns_and_sizes(built):
             assert {r["split"] for r in rs} == {split}
             assert {r["routine"] for r in rs} == {ROUTINE[task]}
             styles = Counter(r["style"] for r in rs)
-            assert set(styles) == set(STYLES), (task, split)
-            assert abs(styles["terse"] - styles["natural"]) <= 1
+            want = set(TASKS[task].wording) if split == "test_wording" else set(STYLES)
+            assert set(styles) == want, (task, split)
+            assert max(styles.values()) - min(styles.values()) <= 1
         train_sizes = {r["size"] for r in rows(dd, "train")}
         assert {r["size"] for r in rows(dd, "test_iid")} <= train_sizes
+        assert {r["size"] for r in rows(dd, "test_wording")} == train_sizes
         assert max(train_sizes) < min(r["size"] for r in rows(dd, "test_ood")), task
 
 
@@ -104,6 +120,7 @@ def test_default_size_ranges(built):
 
 
 def test_every_row_is_correct(built):
+    # test_wording included: its answers are the routine applied to its values, formatted as elsewhere.
     for task, dd in built.items():
         for split in SPLITS:
             for r in rows(dd, split):
@@ -118,7 +135,7 @@ def test_every_row_is_correct(built):
                 assert r["target"] == oracle(task, vals), r
                 if task == "graph":
                     assert r["answer"] == (" Yes" if r["target"] == [1] else " No")
-                    assert r["prompt"].endswith(("?", "Answer:")), r["prompt"]
+                    assert r["prompt"].endswith(("?", ":")), r["prompt"]
                 else:
                     assert r["answer"] == ", ".join(map(str, r["target"]))
                     assert r["prompt"].endswith(" "), r["prompt"]
@@ -163,8 +180,9 @@ def keys(dd, split):
 
 def test_splits_never_overlap(built):
     for task, dd in built.items():
-        train, iid, ood = keys(dd, "train"), keys(dd, "test_iid"), keys(dd, "test_ood")
+        train, iid, ood, wording = (keys(dd, s) for s in SPLITS)
         assert not train & iid and not train & ood and not iid & ood, task
+        assert not wording & train and not wording & ood, task
 
 
 def test_no_overlap_when_train_exhausts_small_sizes():
@@ -187,7 +205,7 @@ def test_fib_test_iid_uses_held_out_wordings(built):
     # Every n of test_iid also occurs in train, but never with the same prompt.
     dd = built["fib"]
     train_prompts = {r["prompt"] for r in rows(dd, "train")}
-    for r in rows(dd, "test_iid"):
+    for r in rows(dd, "test_iid") + rows(dd, "test_wording"):
         assert r["prompt"] not in train_prompts
     assert {r["size"] for r in rows(dd, "test_iid")} <= {r["size"] for r in rows(dd, "train")}
 
@@ -247,6 +265,102 @@ def test_prompt_values_wording():
     assert prompt_values("I saw Alice in the lobby, B and lobbyist C.") == ["lobby", "B", "C"]
 
 
+REGISTERS = {"question", "instruction", "story", "chat"}
+
+
+def template_text(template):
+    """The literal text of a template (a graph template: its sentence and its door)."""
+    parts = [template] if isinstance(template, str) else [template.text, template.door]
+    return "".join(lit for part in parts for lit, _ in template_fields(part))
+
+
+def test_held_out_wordings():
+    for name, task in TASKS.items():
+        assert set(task.wording) == REGISTERS, name
+        held_out = [t for ts in task.wording.values() for t in ts]
+        assert len(held_out) >= 4, name
+        # The wordings contribute no values: no digits, no single capital letter as a word.
+        for t in held_out:
+            text = template_text(t)
+            assert not re.search(r"[0-9]|\b[A-Z]\b", text), (name, text)
+        trained = [t for style in STYLES for t in task.templates[style]]
+        assert not set(held_out) & set(trained), name
+
+
+def test_no_train_prompt_has_a_held_out_shape(built):
+    for name, dd in built.items():
+        task = TASKS[name]
+        wording_shapes = [task.shape(t) for ts in task.wording.values() for t in ts]
+        train_shapes = [task.shape(t) for style in STYLES for t in task.templates[style]]
+        for r in rows(dd, "train"):
+            assert not any(rx.match(r["prompt"]) for rx in wording_shapes), r["prompt"]
+        for r in rows(dd, "test_wording"):
+            assert not any(rx.match(r["prompt"]) for rx in train_shapes), r["prompt"]
+            assert sum(bool(rx.match(r["prompt"])) for rx in wording_shapes) >= 1, r["prompt"]
+
+
+def test_every_held_out_wording_is_used():
+    for name in TASKS:
+        dd = build_task(name, n_train=10, n_test=200, seed=0)
+        task = TASKS[name]
+        for register, templates in task.wording.items():
+            for t in templates:
+                rx = task.shape(t)
+                assert any(rx.match(r["prompt"]) for r in rows(dd, "test_wording")), (name, register, t)
+
+
+def list_max(xs):
+    best = xs[0]
+    for x in xs[1:]:
+        if x > best:
+            best = x
+    return best
+
+
+MAX = Task(
+    name="max",
+    routine="list_max",
+    reference=list_max,
+    params=("list",),
+    fields=("xs",),
+    templates={"terse": ("max [{xs}] = ", "max({xs}) = "), "natural": ("The largest of {xs} is ",)},
+    wording={"chat": ("User: which of {xs} is the biggest?\nAssistant: ",), "question": ("Which is larger than the rest: {xs}? ",)},
+    sample=lambda rng, size, spec, ood, label: {"xs": [rng.randint(0, spec.max_value) for _ in range(size)]},
+    size=lambda prompt, values: len(values[0]),
+    spec=TaskSpec(iid_sizes=(2, 3, 4), ood_sizes=(8,)),
+)
+
+
+def test_user_defined_task_round_trip(tmp_path):
+    dd = build_task(MAX, n_train=60, n_test=12, seed=0)
+    assert sorted(dd) == sorted(SPLITS)
+    for split in SPLITS:
+        for r in rows(dd, split):
+            xs = [int(v) for v in prompt_values(r["prompt"])]
+            assert r["args"] == [list(range(len(xs)))] and r["target"] == [max(xs)] and r["answer"] == str(max(xs))
+            assert r["size"] == len(xs) and r["routine"] == "list_max"
+    assert {r["style"] for r in rows(dd, "test_wording")} == {"chat", "question"}
+    train, iid, wording = ({instance_key(r, MAX) for r in rows(dd, s)} for s in ("train", "test_iid", "test_wording"))
+    assert not train & (iid | wording)
+    assert build_task(MAX, n_train=60, n_test=12, seed=0)["train"].to_dict() == dd["train"].to_dict()
+
+    build_tasks([MAX], out_dir=tmp_path, n_train=60, n_test=12, seed=0)
+    loaded = load_task(tmp_path / "max", task=MAX)
+    for split in SPLITS:
+        assert loaded[split].to_dict() == dd[split].to_dict()
+    with pytest.raises(TaskDataError, match="unknown task 'max'"):
+        load_task(tmp_path / "max")
+
+
+def test_task_validation():
+    with pytest.raises(ValueError, match="also used in training"):
+        Task(**{**vars(MAX), "wording": {"chat": ("max [{xs}] = ",)}})
+    with pytest.raises(ValueError, match="styles"):
+        Task(**{**vars(MAX), "templates": {"terse": ("max [{xs}] = ",)}})
+    with pytest.raises(ValueError, match="at least 2 templates"):  # a held-out training wording needs another
+        Task(**{**vars(MAX), "prompt_instances": True})
+
+
 def test_spec_validation():
     with pytest.raises(ValueError, match="both iid and ood"):
         TaskSpec(iid_sizes=(1, 2), ood_sizes=(2, 3))
@@ -269,6 +383,14 @@ def test_save_load_round_trip(saved):
         fresh = build_task(task, n_train=30, n_test=10, seed=5)
         for split in SPLITS:
             assert dd[split].to_dict() == fresh[split].to_dict()
+
+
+def test_data_saved_without_test_wording_loads(tmp_path):
+    dd = build_task("add", n_train=30, n_test=10, seed=5)
+    del dd["test_wording"]
+    dd.save_to_disk(str(tmp_path / "add"))
+    assert sorted(load_task(tmp_path / "add")) == ["test_iid", "test_ood", "train"]
+    assert sorted(load_task(tmp_path / "add", labels=False)) == ["test_iid", "test_ood", "train"]
 
 
 def test_load_errors(saved, tmp_path):
@@ -304,6 +426,18 @@ def test_load_errors(saved, tmp_path):
     broken.save_to_disk(str(tmp_path / "bad_args"))
     with pytest.raises(TaskDataError, match="'train' row 3: column 'args' index 99"):
         load_task(tmp_path / "bad_args")
+
+    broken = DatasetDict(dd)
+    broken["test_wording"] = broken["test_wording"].map(corrupt("style", "terse"), with_indices=True)
+    broken.save_to_disk(str(tmp_path / "bad_style"))
+    with pytest.raises(TaskDataError, match="'test_wording' row 3: column 'style' is 'terse'"):
+        load_task(tmp_path / "bad_style")
+
+    broken = DatasetDict(dd)
+    broken["test_wording"] = broken["test_wording"].map(corrupt("answer", "0"), with_indices=True)
+    broken.save_to_disk(str(tmp_path / "bad_answer"))
+    with pytest.raises(TaskDataError, match="'test_wording' row 3: column 'answer'"):
+        load_task(tmp_path / "bad_answer")
 
     broken = DatasetDict(dd)
     broken["test_ood"] = broken["test_ood"].map(corrupt("size", 5), with_indices=True)

@@ -1,0 +1,84 @@
+"""Greatest common divisor: ``gcd(a, b)``; the size is the number of digits of the larger operand.
+
+Operands are >= 1; in-distribution the smaller has 1..size digits, out of distribution both have
+`size` digits. About two thirds of the pairs are multiples of a common factor (log-uniform, so
+small and large gcds both occur), which keeps gcd 1 a minority answer. The larger operand comes
+first or second equally often.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from nclib.routines.arithmetic import gcd
+from nclib.tasks.task import Task, TaskSpec
+
+__all__ = ["TASK"]
+
+TEMPLATES = {
+    "terse": ("gcd({a}, {b}) = ", "gcd of {a}, {b} = "),
+    "natural": (
+        "Find the greatest common divisor of {a} and {b}: ",
+        "What is the largest number that divides both {a} and {b}? Answer: ",
+        "The greatest common divisor of {a} and {b} is ",
+        "Compute the highest common factor of {a} and {b}. Answer: ",
+    ),
+}
+WORDING = {
+    "question": (
+        "What is the biggest whole number that goes evenly into both {a} and {b}? It is ",
+        "What is the largest factor that {a} and {b} have in common? The answer is ",
+    ),
+    "instruction": (
+        "Find the largest integer that divides {a} and {b} without remainder.\nResult: ",
+        "Determine the greatest common divisor of the pair below.\nFirst number: {a}\nSecond number: {b}\nDivisor: ",
+    ),
+    "story": (
+        "Sam wants to cut a ribbon of {a} centimetres and another of {b} centimetres into pieces that all have "
+        "the same length, as long as possible, with nothing left over. In centimetres, each piece will be ",
+        "The teacher wants to split a class of {a} pupils and another of {b} pupils into teams of one size, "
+        "as large as possible, with nobody left out. Each team will have ",
+    ),
+    "chat": (
+        "User: what's the greatest common divisor of {a} and {b}?\nAssistant: ",
+        "User: need the highest common factor of {a} and {b}, please.\nAssistant: It is ",
+    ),
+}
+
+
+def sample(rng: random.Random, size: int, spec: TaskSpec, ood: bool, label) -> dict:
+    while True:
+        small_digits = size if ood else rng.randint(1, size)
+        lo_a, hi_a = 10 ** (size - 1), 10**size - 1
+        lo_b, hi_b = 10 ** (small_digits - 1), 10**small_digits - 1
+        factor = 1
+        if rng.random() < 0.65:
+            factor = int(2 ** rng.uniform(1, math.log2(max(2, hi_b // 2))))
+        a_lo, a_hi = -(-lo_a // factor), hi_a // factor
+        b_lo, b_hi = -(-lo_b // factor), hi_b // factor
+        if a_lo > a_hi or b_lo > b_hi:
+            continue
+        a, b = factor * rng.randint(a_lo, a_hi), factor * rng.randint(b_lo, b_hi)
+        if rng.random() < 0.5:  # the larger operand is first or second equally often
+            a, b = b, a
+        return {"a": a, "b": b}
+
+
+def size(prompt: str, values: list[list[int]]) -> int:
+    return max(len(str(v[0])) for v in values)
+
+
+TASK = Task(
+    name="gcd",
+    routine="gcd",
+    reference=gcd,
+    params=("int", "int"),
+    fields=("a", "b"),
+    templates=TEMPLATES,
+    wording=WORDING,
+    sample=sample,
+    size=size,
+    spec=TaskSpec(iid_sizes=(1, 2, 3), ood_sizes=(4,)),
+    size_limits=(1, 18),
+)
