@@ -30,7 +30,8 @@ class NCLlamaConfig(LlamaConfig):
 
     # The library: manifest (from `nclib.Library.manifest()`), one entry per routine
     # {"name", "args": ["int"|"list", ...], "returns": "int"|"list", "lo", "V"} in router order
-    # (optionally "labels": token ids to write for the output values lo, lo+1, ..., e.g. " No"/" Yes"),
+    # (optionally "labels": token ids to write for the output values lo, lo+1, ..., e.g. " No"/" Yes",
+    # and "symbols": whether its arguments may be symbol tokens, default true),
     # the shapes/dtypes of each routine's tensors {routine: {tensor: [shape, dtype]}}, and the
     # SHA-256 of the tensors.
     nc_library: dict | None = None

@@ -33,7 +33,8 @@ class NCLlamaOutput(CausalLMOutputWithPast):
     nc_steps / nc_remainder: machine steps and unhalted mass; nc_losses: the auxiliary losses
     (router, reader, remainder) that were added to `loss`; nc_state: carried by `generate()`;
     nc_args: per example the arguments the routine ran on, as Python values (soft mode: the most
-    likely ones), or None where no call ran.
+    likely ones), or None where no call ran; nc_fired: how often the router fired on its own in the
+    sequence so far (dropped calls included; 0 when every call was teacher-forced).
     """
 
     nc_status: torch.Tensor | None = None
@@ -44,6 +45,7 @@ class NCLlamaOutput(CausalLMOutputWithPast):
     nc_losses: dict | None = None
     nc_state: CallState | None = None
     nc_args: list | None = None
+    nc_fired: torch.Tensor | None = None
 
 
 class NCLlamaPreTrainedModel(LlamaPreTrainedModel):
@@ -129,6 +131,7 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
             loss=loss, logits=logits, cache=outputs.cache, hidden_states=outputs.hidden_states, attentions=outputs.attentions,
             nc_status=state.status, nc_routine=state.routine, nc_trigger=state.trigger, nc_steps=state.steps,
             nc_remainder=state.remainder, nc_losses=aux, nc_state=state if use_cache else None, nc_args=state.args,
+            nc_fired=state.fired,
         )
 
     def generate(self, *args, **kwargs):
@@ -152,7 +155,8 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
     @classmethod
     def from_base(cls, model_or_path, library=None, tokenizer=None, *, gguf_file: str | None = None,
                   separator: str = ", ", end_token_ids: list[int] | None = None, symbols: list[str] | None = None,
-                  labels: dict[str, list[str]] | None = None, **reasoning_kwargs) -> "NCLlamaForCausalLM":
+                  labels: dict[str, list[str]] | None = None, symbol_routines: list[str] | None = None,
+                  **reasoning_kwargs) -> "NCLlamaForCausalLM":
         """Wrap a LLaMA-family causal LM with the reasoning module.
 
         model_or_path: a `LlamaForCausalLM`, a `LlamaConfig` (random weights), a local checkpoint
@@ -163,6 +167,8 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
             embedded default when not given.
         symbols: words read as values like numbers, in value order (symbols[k] has value k); each
             must be one token, e.g. the rooms [" lobby", " A", ...] of the graph task.
+        symbol_routines: the routines whose arguments may be symbols (default: every routine); the
+            others never point at a symbol, so "F(9)" is not read as room F by a Fibonacci routine.
         labels: {routine: [text for output value lo, lo + 1, ...]}, written instead of the number,
             e.g. {"reachable": [" No", " Yes"]}.
         reasoning_kwargs: any `nc_*` config field (e.g. nc_writer="value_head", nc_machine_mode="hard").
@@ -180,7 +186,8 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         if symbols or labels:
             if tokenizer is None:
                 raise ValueError("from_base needs tokenizer= to encode symbols= and labels=")
-            fields.update(_symbol_and_label_fields(tokenizer, fields["nc_routines"], symbols or [], labels or {}))
+            fields.update(_symbol_and_label_fields(tokenizer, fields["nc_routines"], symbols or [], labels or {},
+                                                   symbol_routines))
         fields.update(reasoning_kwargs)
         config = NCLlamaConfig(**base_dict, **fields)
         config.nc_library_fingerprint = fingerprint(tensors)
@@ -237,12 +244,16 @@ def _single_token(tokenizer, text: str, what: str) -> int:
     return ids[0]
 
 
-def _symbol_and_label_fields(tokenizer, routines: list, symbols: list[str], labels: dict) -> dict:
-    """The nc_symbol_tokens field and each routine's "labels" token ids."""
+def _symbol_and_label_fields(tokenizer, routines: list, symbols: list[str], labels: dict, symbol_routines=None) -> dict:
+    """The nc_symbol_tokens field, each routine's "labels" token ids and its "symbols" flag."""
     names = [r["name"] for r in routines]
-    unknown = sorted(set(labels) - set(names))
-    if unknown:
-        raise KeyError(f"labels= names routines {unknown} that are not in the library {names}")
+    for what, given in (("labels=", labels), ("symbol_routines=", symbol_routines or [])):
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            raise KeyError(f"{what} names routines {unknown} that are not in the library {names}")
+    if symbols:
+        for r in routines:
+            r["symbols"] = symbol_routines is None or r["name"] in symbol_routines
     for r in routines:
         if r["name"] in labels:
             texts = labels[r["name"]]

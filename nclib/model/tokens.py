@@ -158,6 +158,12 @@ class NumberVocab:
             table[i, : len(r)] = torch.tensor(r, device=cpu)
         return table, torch.tensor([len(r) for r in rows], device=cpu)
 
+    def symbol_mask(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """[B, T] bool: positions holding a symbol token (read as a value by `read_numbers`)."""
+        ids = input_ids.clamp(0, self.vocab_size - 1)
+        inside = (input_ids >= 0) & (input_ids < self.vocab_size)
+        return (self.token_symbol.to(input_ids.device)[ids] >= 0) & inside
+
     def read_numbers(self, input_ids: torch.Tensor, valid: torch.Tensor | None = None):
         """Numbers in a batch of token ids, attributed to their last token.
 
@@ -202,7 +208,7 @@ class NumberVocab:
         overflow = overflow & is_num
         if self.symbol_tokens:
             sym = self.token_symbol.to(dev)[ids]  # [B, T]
-            is_sym = (sym >= 0) & (input_ids >= 0) & (input_ids < self.vocab_size)
+            is_sym = self.symbol_mask(input_ids)
             if valid is not None:
                 is_sym = is_sym & valid
             value = torch.where(is_sym, sym, value)

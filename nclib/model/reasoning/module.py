@@ -128,7 +128,7 @@ class ReasoningModule(nn.Module):
             world_mass=torch.zeros(B, W, device=device), tape_len=z.clone(),
             values=torch.zeros(B, self.config.nc_max_list_len, self.max_V, device=device) if self.config.nc_writer == "value_head"
             else torch.zeros(B, 0, 0, device=device),
-            kept=torch.zeros(B, dtype=torch.bool, device=device), not_before=z.clone(),
+            fired=z.clone(), kept=torch.zeros(B, dtype=torch.bool, device=device), not_before=z.clone(),
             args=[None] * B,
         )
 
@@ -225,6 +225,7 @@ class ReasoningModule(nn.Module):
             st.routine = torch.where(fires, routine, st.routine)
             st.weight = torch.where(fires, probs.gather(1, (routine + 1).clamp_min(0)[:, None])[:, 0], st.weight)
             st.status = torch.where(fires, int(CallStatus.NO_CALL), st.status)
+            st.fired = st.fired + fires.long()
             self._call(st, fires, all_hidden, all_ids, all_valid, None, aux, no_ids)
         self._check_pending(st, ids, valid, start_col)
 
@@ -300,8 +301,8 @@ class ReasoningModule(nn.Module):
             lo, V = spec["lo"], spec["V"]
             h_all = all_hidden[rows].to(self.router.proj.weight.dtype)  # [n, T_all, H]
             h_trig = h_all[torch.arange(rows.numel(), device=dev), st.trigger[rows]]  # [n, H]
-            val, end, ovf = value[rows], is_end[rows], overflow[rows]
-            in_window = end & ~ovf & (val >= lo) & (val < lo + V)  # [n, T_all] pointer candidates
+            val = value[rows]
+            in_window = self._candidates(spec, val, is_end[rows], overflow[rows], all_ids[rows])  # [n, T_all]
             forced = call.args[rows] if call is not None and call.args is not None else None  # [n, n_args, L]
             read = read_arguments(self.reader, spec, r, h_trig, h_all, val, in_window, upto[rows], forced, mode,
                                   cfg.nc_max_list_len)
@@ -324,6 +325,14 @@ class ReasoningModule(nn.Module):
             st.status = torch.where(fires, status_all, st.status)
         if reader_losses:
             aux["reader"] = torch.stack(reader_losses).mean()
+
+    def _candidates(self, spec, value, is_end, overflow, ids) -> torch.Tensor:
+        """[n, T] bool: the pointer candidates of a routine: numbers (and, when the routine reads
+        them, symbols) inside its value window. value, is_end, overflow, ids: [n, T]."""
+        ok = is_end & ~overflow & (value >= spec["lo"]) & (value < spec["lo"] + spec["V"])
+        if self.vocab.symbol_tokens and not spec.get("symbols", True):
+            ok = ok & ~self.vocab.symbol_mask(ids)
+        return ok
 
     def _execute(self, r: int, spec, read, sub, val, in_window) -> CallResult:
         cfg = self.config
@@ -390,8 +399,8 @@ class ReasoningModule(nn.Module):
                 continue
             spec = self.routines[r]
             h = hidden[b:b + 1].to(self.router.proj.weight.dtype)
-            val, end, ovf = value[b:b + 1], is_end[b:b + 1], overflow[b:b + 1]
-            in_window = end & ~ovf & (val >= spec["lo"]) & (val < spec["lo"] + spec["V"])
+            val = value[b:b + 1]
+            in_window = self._candidates(spec, val, is_end[b:b + 1], overflow[b:b + 1], input_ids[b:b + 1])
             read = read_arguments(self.reader, spec, r, h[:, int(call.trigger[b])], h, val, in_window, upto[b:b + 1], None,
                                   "worlds", self.config.nc_max_list_len)
             p = torch.ones((), device=dev)

@@ -60,6 +60,7 @@ class CallState:
     world_mass: torch.Tensor  # [B, W] probability of each world (0 for faulted or unused ones)
     tape_len: torch.Tensor  # [B] answer slots written
     values: torch.Tensor  # [B, Lmax, Vmax] the machine's output (value-head writer; [B, 0, 0] otherwise)
+    fired: torch.Tensor  # [B] times the router fired on its own (kept or dropped calls; forced calls not counted)
     kept: torch.Tensor  # [B] bool: the token after the trigger confirmed the call (or it was forced)
     not_before: torch.Tensor  # [B] first column where the router may fire (after a dropped call)
     args: list  # per example the (most probable world's) arguments as Python values, or None (no call)

@@ -1,0 +1,84 @@
+"""The no-call check: does a model leave ordinary text alone?
+
+A model with a reasoning module must not call a routine inside text that merely contains numbers
+("A dozen is 12, and a baker's dozen is" must not become " 24"). On held-out passages of real
+prose (`nclib.corpus`, sources never used in training) this measures, per model:
+
+* the **false-call rate**: the share of passages on which the router fires anywhere in one
+  teacher-forced forward over the passage. The router only sees the tokens up to each position, so
+  this counts every prefix of the passage at which greedy generation would start a call -- the
+  strictest reading ("fired", dropped calls included); "kept" counts the calls whose first written
+  token was the passage's actual next token;
+* the **per-token loss**: the mean next-token cross-entropy over the passages' tokens (the
+  module's written mass included), to compare with the plain backbone's on the same tokens.
+
+Plain LLaMA models (the baseline, the zero-shot backbone) never fire; their loss is the reference.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+@torch.no_grad()
+def no_call_records(model, tokenizer, passages: list[str], name: str, batch_size: int = 8, progress=None) -> list[dict]:
+    """One record per passage: model, passage, tokens (predicted tokens), loss (summed NLL), fired,
+    kept."""
+    model.eval()
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    records = []
+    for start in range(0, len(passages), batch_size):
+        chunk = passages[start:start + batch_size]
+        ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in chunk]
+        T = max(len(i) for i in ids)
+        input_ids = torch.full((len(chunk), T), pad, dtype=torch.long)
+        mask = torch.zeros(len(chunk), T, dtype=torch.long)
+        for b, i in enumerate(ids):
+            input_ids[b, : len(i)] = torch.tensor(i)
+            mask[b, : len(i)] = 1
+        out = model(input_ids=input_ids, attention_mask=mask)
+        logp = F.log_softmax(out.logits[:, :-1].float(), -1)  # [B, T-1, vocab]
+        nll = -logp.gather(-1, input_ids[:, 1:, None])[..., 0] * mask[:, 1:]  # [B, T-1]
+        fired = getattr(out, "nc_fired", None)
+        status = getattr(out, "nc_status", None)
+        for b, p in enumerate(chunk):
+            records.append({"model": name, "passage": p, "tokens": len(ids[b]) - 1, "loss": float(nll[b].sum()),
+                            "fired": bool(fired is not None and int(fired[b]) > 0),
+                            "kept": bool(status is not None and int(out.nc_trigger[b]) >= 0)})
+        if progress is not None:
+            progress.update(len(chunk))
+    return records
+
+
+def no_call_summary(records: list[dict], reference: str | None = None) -> dict:
+    """{model: {passages, false_call_rate, kept_rate, token_loss, loss_change}}; loss_change is the
+    relative change of the per-token loss against `reference` (a model name among the records)."""
+    out = {}
+    for name in dict.fromkeys(r["model"] for r in records):
+        mine = [r for r in records if r["model"] == name]
+        tokens = sum(r["tokens"] for r in mine)
+        out[name] = {"passages": len(mine), "false_call_rate": sum(r["fired"] for r in mine) / len(mine),
+                     "kept_rate": sum(r["kept"] for r in mine) / len(mine),
+                     "token_loss": sum(r["loss"] for r in mine) / max(1, tokens)}
+    if reference is not None:
+        if reference not in out:
+            raise ValueError(f"no-call reference model {reference!r} is not among the evaluated models {list(out)}")
+        ref = out[reference]["token_loss"]
+        for row in out.values():
+            row["loss_change"] = row["token_loss"] / ref - 1.0
+    return out
+
+
+def format_no_call(summary: dict) -> str:
+    """A markdown table of `no_call_summary`."""
+    lines = ["| model | passages | false-call rate | kept calls | per-token loss | change vs reference |",
+             "|---|---|---|---|---|---|"]
+    for name, s in summary.items():
+        change = f"{100 * s['loss_change']:+.2f} %" if "loss_change" in s else "-"
+        lines.append(f"| {name} | {s['passages']} | {100 * s['false_call_rate']:.1f} % | {100 * s['kept_rate']:.1f} % | "
+                     f"{s['token_loss']:.4f} | {change} |")
+    return "\n".join(lines)
+
+
+__all__ = ["format_no_call", "no_call_records", "no_call_summary"]
