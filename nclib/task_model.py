@@ -80,7 +80,8 @@ def build_augmented(base, tokenizer, tasks=TASKS, **nc_fields):
     labels = {k: v for k, v in LABELS.items() if k in lib.names}
     symbols = SYMBOLS if "graph" in tasks else None
     fields = {"nc_machine_mode": "hard", "nc_max_list_len": 48, "nc_max_answer_tokens": 96, **nc_fields}
-    return NCLlamaForCausalLM.from_base(base, library=lib, tokenizer=tokenizer, symbols=symbols, labels=labels, **fields)
+    return NCLlamaForCausalLM.from_base(base, library=lib, tokenizer=tokenizer, symbols=symbols, labels=labels,
+                                        symbol_routines=[ROUTINE["graph"]] if symbols else None, **fields)
 
 
 @dataclass
