@@ -13,8 +13,8 @@ An entry is a stdlib routine name (``"gcd"``: compiled from `nclib/routines` wit
                                          # int result, list for a list or a list updated in place)
     labels: [" No", " Yes"]              # output labels: the text of the values lo, lo + 1, ...
     symbols: [" lobby", " A"]            # words the reader takes as the values 0, 1, ... (one token
-                                         # each); entries that name symbols must name the same list:
-                                         # the model has one symbol table
+                                         # each), for this routine only; entries that name symbols
+                                         # must name the same list: the model has one symbol table
 
 `parse_library` checks the entries' shape (no file is read); `compile_library` compiles them all,
 before any model is built, into a `CompiledLibrary`, whose `augment` wraps a backbone the way
@@ -125,16 +125,17 @@ class CompiledLibrary:
     library: Library
     labels: dict  # routine name -> label texts (output: labels)
     symbols: list  # the shared symbol words, value k = symbols[k] (empty: none)
+    symbol_routines: list  # the routines whose arguments may be symbols (the entries that name them)
 
     def augment(self, base, tokenizer, **nc_fields):
-        """NCLlama around `base` (a LlamaForCausalLM) with this library and the module settings of
-        `nclib.task_model.build_augmented` (hard machine mode, lists up to 48 values, answers up
-        to 96 tokens), which `nc_fields` override. Every routine may read the symbols."""
+        """NCLlama around `base` (a LlamaForCausalLM) with this library: hard machine mode, lists up
+        to 48 values, answers up to 96 tokens, unless `nc_fields` say otherwise. Only the routines in
+        `symbol_routines` read the symbols (a Fibonacci routine never takes room "F" for a value)."""
         from nclib.model import NCLlamaForCausalLM
 
         fields = {"nc_machine_mode": "hard", "nc_max_list_len": 48, "nc_max_answer_tokens": 96, **nc_fields}
         return NCLlamaForCausalLM.from_base(base, library=self.library, tokenizer=tokenizer, symbols=self.symbols or None,
-                                            labels=self.labels, **fields)
+                                            labels=self.labels, symbol_routines=self.symbol_routines or None, **fields)
 
 
 def _compile(spec: RoutineSpec, what: str) -> Program:
@@ -156,7 +157,7 @@ def _compile(spec: RoutineSpec, what: str) -> Program:
 def compile_library(entries) -> CompiledLibrary:
     """Compile every entry of a `library:` list (as in the config)."""
     specs = parse_library(entries)
-    programs, labels, where = [], {}, {}
+    programs, labels, where, symbol_routines = [], {}, {}, []
     for i, spec in enumerate(specs):
         what = f"library[{i}] ({spec.source!r})"
         prog = _compile(spec, what)
@@ -170,6 +171,8 @@ def compile_library(entries) -> CompiledLibrary:
             raise LibrarySpecError(f"{what}: output {spec.output!r} does not fit {prog.name}, whose result is a {kind}")
         if spec.labels:
             labels[prog.name] = list(spec.labels)
+        if spec.symbols:
+            symbol_routines.append(prog.name)
         programs.append(prog)
     symbols = next((list(s.symbols) for s in specs if s.symbols), [])
-    return CompiledLibrary(Library(programs), labels, symbols)
+    return CompiledLibrary(Library(programs), labels, symbols, symbol_routines)

@@ -73,15 +73,15 @@ def load_backbone(name: str):
 
 
 def build_augmented(base, tokenizer, tasks=TASKS, **nc_fields):
-    """NCLlama around `base` with the task library, room-name symbols and Yes/No labels."""
-    from nclib.model import NCLlamaForCausalLM
+    """NCLlama around `base` with the task library, room-name symbols (read by reachable only) and
+    Yes/No labels."""
+    from nclib.library_spec import CompiledLibrary
 
     lib = task_library(tasks)
     labels = {k: v for k, v in LABELS.items() if k in lib.names}
-    symbols = SYMBOLS if "graph" in tasks else None
-    fields = {"nc_machine_mode": "hard", "nc_max_list_len": 48, "nc_max_answer_tokens": 96, **nc_fields}
-    return NCLlamaForCausalLM.from_base(base, library=lib, tokenizer=tokenizer, symbols=symbols, labels=labels,
-                                        symbol_routines=[ROUTINE["graph"]] if symbols else None, **fields)
+    graph = "graph" in tasks
+    return CompiledLibrary(lib, labels, SYMBOLS if graph else [], [ROUTINE["graph"]] if graph else []).augment(
+        base, tokenizer, **nc_fields)
 
 
 @dataclass
@@ -92,6 +92,17 @@ class Encoded:
     answer: list[int]  # answer ids followed by the end token
     routine: str | None  # only read for label supervision
     arg_positions: list[list[int]]  # per argument, the token positions of its values (last token of each)
+    text: bool = False  # ordinary text: loss on every token after the first, no call
+
+
+def encode_text(passages: list[str], tokenizer) -> list[Encoded]:
+    """Ordinary passages as rows without a call: the first token is the "prompt", every later token
+    an answer token (no end token: a passage is a piece of running text)."""
+    out = []
+    for p in passages:
+        ids = tokenizer(p, add_special_tokens=False)["input_ids"]
+        out.append(Encoded(ids[:1], ids[1:], None, [], text=True))
+    return out
 
 
 def _value_spans(prompt: str) -> list[tuple[int, int, int]]:
@@ -138,9 +149,10 @@ def encode_rows(rows, tokenizer, vocab=None) -> list[Encoded]:
 
 def collate(batch: list[Encoded], pad_id: int, routines: list[str] | None = None, n_args: int = 3, max_list: int = 48):
     """Right-padded tensors for a batch: input_ids, attention_mask, labels (answer tokens only,
-    -100 elsewhere), prompt_len; with `routines` (the augmented model's routine names) also the
-    teacher-forced call: trigger = the last prompt token (it predicts the first answer token);
-    `n_args` and `max_list` are the model's `nc_max_args` and `nc_max_list_len`."""
+    -100 elsewhere), prompt_len, trigger (the last prompt token, which predicts the first answer
+    token; -1 for text rows); with `routines` (the augmented model's routine names) also the
+    teacher-forced call `nc_call` (text rows: no call); `n_args` and `max_list` are the model's
+    `nc_max_args` and `nc_max_list_len`."""
     T = max(len(e.prompt) + len(e.answer) for e in batch)
     B = len(batch)
     ids = torch.full((B, T), pad_id, dtype=torch.long)
@@ -153,7 +165,8 @@ def collate(batch: list[Encoded], pad_id: int, routines: list[str] | None = None
         mask[b, : len(seq)] = 1
         labels[b, len(e.prompt): len(seq)] = torch.tensor(e.answer)
         prompt_len[b] = len(e.prompt)
-    out = {"input_ids": ids, "attention_mask": mask, "labels": labels, "prompt_len": prompt_len}
+    trigger = torch.tensor([-1 if e.text else len(e.prompt) - 1 for e in batch], dtype=torch.long)
+    out = {"input_ids": ids, "attention_mask": mask, "labels": labels, "prompt_len": prompt_len, "trigger": trigger}
     if routines is not None:
         args = torch.full((B, n_args, max_list), -1, dtype=torch.long)
         for b, e in enumerate(batch):
@@ -161,10 +174,10 @@ def collate(batch: list[Encoded], pad_id: int, routines: list[str] | None = None
                 if len(pos) > max_list:
                     raise TaskDataError(f"an argument of {len(pos)} values exceeds nc_max_list_len={max_list}")
                 args[b, j, : len(pos)] = torch.tensor(pos, dtype=torch.long)
-        out["nc_call"] = {"trigger": prompt_len - 1, "routine": torch.tensor([routines.index(e.routine) for e in batch]),
-                          "args": args}
+        routine = torch.tensor([-1 if e.text else routines.index(e.routine) for e in batch])
+        out["nc_call"] = {"trigger": trigger, "routine": routine, "args": args}
     return out
 
 
-__all__ = ["Encoded", "LABELS", "SYMBOLS", "TASK_ROUTINES", "build_augmented", "collate", "encode_rows", "load_backbone",
-           "task_library"]
+__all__ = ["Encoded", "LABELS", "SYMBOLS", "TASK_ROUTINES", "build_augmented", "collate", "encode_rows", "encode_text",
+           "load_backbone", "task_library"]

@@ -97,6 +97,7 @@ def test_augmented_model_reads_the_dataset_values(tok, rows):
     routines = [r["name"] for r in model.config.nc_routines]
     batch = collate(enc, tok.eos_token_id, routines, model.config.nc_max_args, model.config.nc_max_list_len)
     batch.pop("prompt_len")
+    batch.pop("trigger")
     with torch.no_grad():
         out = model.eval()(**batch)
     assert (out.nc_status == 1).all(), out.nc_status

@@ -64,6 +64,9 @@ class RecipeConfig:
     # the routines instead of the task library: stdlib names or {source: "file.py:func", values: [lo, hi],
     # memory, stack, output, labels, symbols} (nclib.library_spec); needed by the augmented variant with `dataset`
     library: list = field(default_factory=list)
+    # share of each batch's rows that are ordinary prose with numbers (nclib.corpus, train sources),
+    # language-model loss on every token and no call: the module learns when not to fire (both variants)
+    text_ratio: float = 0.0
     data_dir: str = "out/data"  # task datasets (built here with `seed` when missing)
     n_train: int = 2000  # training rows per task when the data is built
     n_test: int = 200  # rows per test split when the data is built
@@ -142,6 +145,11 @@ class RecipeConfig:
         for name in ("steps", "batch_size", "n_train", "n_test"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{where}: {name} must be >= 1, got {getattr(self, name)}")
+        if not 0 <= self.text_ratio < 1:
+            raise ConfigError(f"{where}: text_ratio must be in [0, 1), got {self.text_ratio!r}")
+        if self.text_ratio and round(self.batch_size * self.text_ratio) in (0, self.batch_size):
+            raise ConfigError(f"{where}: text_ratio {self.text_ratio} of batch_size {self.batch_size} leaves no text row "
+                              "or no task row per batch")
         for name in ("lr", "reasoning_lr"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{where}: {name} must be in (0, 1), got {getattr(self, name)}")
@@ -215,6 +223,10 @@ class FinetuneRecipe:
         vocab = core.reasoning.vocab if self.augmented else None
         rows = [r for dd in self.data.values() for r in dd["train"]]
         self.train_rows = rows
+        if cfg.text_ratio:
+            from nclib.corpus import ordinary_passages
+
+            self.text_rows = ordinary_passages("train", seed=cfg.seed)
         self.vocab = vocab
         reasoning = [p for n, p in self.model.named_parameters() if p.requires_grad and ".reasoning." in n]
         lora = [p for n, p in self.model.named_parameters() if p.requires_grad and ".reasoning." not in n]
@@ -256,7 +268,8 @@ class FinetuneRecipe:
                     build_task(task, n_train=self.cfg.n_train, n_test=self.cfg.n_test, seed=self.cfg.seed).save_to_disk(str(path))
                 self.accel.wait_for_everyone()
             data[task] = load_task(path, labels=self.cfg.variant == "augmented" and self.cfg.supervision == "labels")
-        return data, ["test_iid", "test_ood"]
+        wording = all("test_wording" in dd for dd in data.values())
+        return data, ["test_iid", "test_ood"] + (["test_wording"] if wording else [])
 
     def _build_model(self):
         from peft import LoraConfig, get_peft_model
@@ -334,23 +347,31 @@ class FinetuneRecipe:
     # --- training ---------------------------------------------------------------------------
 
     def _batch(self, step: int) -> dict:
-        from nclib.task_model import collate, encode_rows
+        """Global batch `step`, this rank's share: task rows (and, with text_ratio, ordinary passages:
+        labels on every token, no call; the same rows for both variants)."""
+        from nclib.task_model import collate, encode_rows, encode_text
 
-        idx = batch_indices(step, self.cfg.batch_size, len(self.train_rows), self.cfg.seed)
-        mine = idx[self.accel.process_index::self.accel.num_processes]  # this rank's share of the global batch
-        rows = [self.train_rows[i] for i in mine]
-        labels = self.augmented and self.cfg.supervision == "labels"
+        cfg = self.cfg
+        n_text = round(cfg.batch_size * cfg.text_ratio)
+        rank, world = self.accel.process_index, self.accel.num_processes
+        idx = batch_indices(step, cfg.batch_size - n_text, len(self.train_rows), cfg.seed)
+        rows = [self.train_rows[i] for i in idx[rank::world]]
+        labels = self.augmented and cfg.supervision == "labels"
         enc = encode_rows(rows, self.tokenizer, self.vocab if labels else None)
+        if n_text:
+            tidx = batch_indices(step, n_text, len(self.text_rows), cfg.seed + 1)
+            enc += encode_text([self.text_rows[i] for i in tidx[rank::world]], self.tokenizer)
         core = self.accel.unwrap_model(self.model).get_base_model()
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
         if labels:
             batch = collate(enc, pad, self.routines, core.config.nc_max_args, core.config.nc_max_list_len)
         elif self.augmented:  # answers only: the call is anchored at the prompt's end, nothing else is given
             batch = collate(enc, pad)
-            batch["nc_call"] = {"trigger": batch["prompt_len"] - 1}
+            batch["nc_call"] = {"trigger": batch["trigger"]}
         else:
             batch = collate(enc, pad)
         batch.pop("prompt_len")
+        batch.pop("trigger")
         return batch
 
     def train(self) -> None:

@@ -221,3 +221,36 @@ def test_answers_only_training_reads_no_labels(tmp_path):
 def test_bad_supervision_is_named(tmp_path, data_dir):
     with pytest.raises(ConfigError, match="supervision must be one of"):
         tiny(tmp_path, data_dir, supervision="weak")
+
+
+@pytest.mark.parametrize("supervision", ["answers", "labels"])
+def test_text_rows_carry_no_call(tmp_path, data_dir, supervision):
+    """text_ratio mixes ordinary passages into every batch: loss on every token after the first,
+    trigger -1 (and routine -1 with labels), so the router's "no call" loss covers them whole."""
+    cfg = tiny(tmp_path, data_dir, steps=2, batch_size=8, text_ratio=0.25, supervision=supervision, eval_every=0,
+               final_eval_n=0, checkpoint_every=0, save_final=False)
+    recipe = FinetuneRecipe(cfg)
+    recipe.setup()
+    batch = recipe._batch(0)
+    trigger = batch["nc_call"]["trigger"]
+    text = trigger < 0
+    assert int(text.sum()) == 2 and int((~text).sum()) == 6
+    for b in text.nonzero()[:, 0].tolist():
+        n = int(batch["attention_mask"][b].sum())
+        assert (batch["labels"][b, 1:n] == batch["input_ids"][b, 1:n]).all() and batch["labels"][b, 0] == -100
+    if supervision == "labels":
+        assert (batch["nc_call"]["routine"][text] == -1).all() and (batch["nc_call"]["routine"][~text] >= 0).all()
+    recipe.train()
+    recipe.cleanup()
+    assert all(m["router_loss"] > 0 for m in metrics(cfg.output_dir))
+    baseline = FinetuneRecipe(tiny(tmp_path / "b", data_dir, steps=2, batch_size=8, text_ratio=0.25, variant="baseline"))
+    baseline.setup()
+    plain = baseline._batch(0)
+    assert torch.equal(plain["input_ids"], batch["input_ids"])  # identical rows for both variants
+    baseline.cleanup()
+
+
+@pytest.mark.parametrize("ratio", [-0.1, 1.0, 0.01])
+def test_bad_text_ratio_is_named(tmp_path, data_dir, ratio):
+    with pytest.raises(ConfigError, match="text_ratio"):
+        tiny(tmp_path, data_dir, text_ratio=ratio)
