@@ -204,17 +204,44 @@ def cmd_eval(a) -> None:
         path = Path(a.data) / task
         if not path.exists():
             build_task(task, n_train=a.n_train, n_test=a.n_test, seed=a.seed).save_to_disk(str(path))
-        rows += sample_rows(load_task(path), a.splits, a.n, a.seed)
-    records = []
+        dd = load_task(path)
+        splits = a.splits or [s for s in dd if s.startswith("test")]
+        missing = [s for s in splits if s not in dd]
+        if missing:
+            raise SystemExit(f"nclib eval: {path} has no split(s) {missing}; it has {list(dd)}")
+        rows += sample_rows(dd, splits, a.n, a.seed)
+    names = [n for n, _ in specs]
+    if len(set(names)) != len(names):
+        raise SystemExit(f"nclib eval: model names must be distinct, got {names}")
+    passages = []
+    if a.no_call:
+        from nclib.corpus import ordinary_passages
+
+        passages = ordinary_passages("test", a.no_call, seed=a.seed)
+        reference = a.no_call_reference or next((n for n, s in specs if s == "smollm2"), None)
+        if reference not in names:
+            raise SystemExit(f"nclib eval: --no-call compares per-token losses with a reference model; name one with "
+                             f"--no-call-reference NAME or evaluate smollm2 too (models: {names})")
+    records, ordinary = [], []
     began = time.time()
     for name, spec in specs:
         model, tok = load_eval_model(spec)
         with tqdm(total=len(rows), desc=f"eval {name}") as bar:
             records += evaluate_rows(model, tok, rows, name, batch_size=a.batch_size, progress=bar)
+        if passages:
+            from nclib.nocall import no_call_records
+
+            with tqdm(total=len(passages), desc=f"no-call {name}") as bar:
+                ordinary += no_call_records(model, tok, passages, name, batch_size=a.batch_size, progress=bar)
         del model
-    table = write_results(records, a.out, title="exact match by size: " + ", ".join(n for n, _ in specs))
+    table = write_results(records, a.out, title="exact match by size: " + ", ".join(names))
     print(table)
-    print(f"{len(rows)} rows x {len(specs)} models in {time.time() - began:.0f} s; predictions, table and plot in {a.out}")
+    if passages:
+        from nclib.nocall import write_no_call
+
+        print(write_no_call(ordinary, a.out, reference))
+    print(f"{len(rows)} rows (+ {len(passages)} ordinary passages) x {len(specs)} models in {time.time() - began:.0f} s; "
+          f"predictions, tables and plot in {a.out}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -261,7 +288,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--model", action="append", required=True, metavar="NAME=PATH",
                    help="a saved model directory or 'smollm2' (zero-shot backbone); repeat for each model")
     p.add_argument("--tasks", nargs="+", default=["sort", "add"])
-    p.add_argument("--splits", nargs="+", default=["test_iid", "test_ood"])
+    p.add_argument("--splits", nargs="+", default=None,
+                   help="test splits (default: every test split the data has: test_iid, test_ood, test_wording)")
     p.add_argument("--data", default="out/data", help="task datasets directory (built with --seed when missing)")
     p.add_argument("--n", type=int, default=50, help="rows per task and split (the same rows for every model)")
     p.add_argument("--n-train", type=int, default=2000)
@@ -270,6 +298,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--out", default="out/eval")
+    p.add_argument("--no-call", type=int, default=0, metavar="N",
+                   help="also N held-out ordinary passages (nclib.corpus): false-call rate and per-token loss")
+    p.add_argument("--no-call-reference", default=None, metavar="NAME",
+                   help="the model whose per-token loss the others are compared with (default: the smollm2 one)")
     p.set_defaults(func=cmd_eval)
     from nclib.algeval.cli import add_analyze_parser
 

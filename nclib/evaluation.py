@@ -69,8 +69,8 @@ def format_table(records: list[dict]) -> str:
     """Markdown: one row per (task, split), one column per model, exact match % (n)."""
     acc = accuracy_table(records)["split"]
     models = list(dict.fromkeys(r["model"] for r in records))
-    keys = sorted({(t, s) for _, t, s in acc}, key=lambda k: (k[0], ["train", "test_iid", "test_ood"].index(k[1])
-                                                              if k[1] in ("train", "test_iid", "test_ood") else 9))
+    order = ["train", "test_iid", "test_ood", "test_wording"]
+    keys = sorted({(t, s) for _, t, s in acc}, key=lambda k: (k[0], order.index(k[1]) if k[1] in order else 9, k[1]))
     lines = ["| task | split | " + " | ".join(models) + " |", "|---|---|" + "---:|" * len(models)]
     for task, split in keys:
         cells = []

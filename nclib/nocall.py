@@ -7,8 +7,9 @@ prose (`nclib.corpus`, sources never used in training) this measures, per model:
 * the **false-call rate**: the share of passages on which the router fires anywhere in one
   teacher-forced forward over the passage. The router only sees the tokens up to each position, so
   this counts every prefix of the passage at which greedy generation would start a call -- the
-  strictest reading ("fired", dropped calls included); "kept" counts the calls whose first written
-  token was the passage's actual next token;
+  strictest reading ("fired", dropped calls included); "kept" counts the passages that end with a
+  call in effect (one whose first written token was the passage's next token, or one fired at the
+  last token);
 * the **per-token loss**: the mean next-token cross-entropy over the passages' tokens (the
   module's written mass included), to compare with the plain backbone's on the same tokens.
 
@@ -81,4 +82,20 @@ def format_no_call(summary: dict) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["format_no_call", "no_call_records", "no_call_summary"]
+def write_no_call(records: list[dict], out_dir, reference: str | None = None) -> str:
+    """nocall.md (the table), nocall.json (the summary) and nocall_records.jsonl under out_dir;
+    returns the table."""
+    import json
+    from pathlib import Path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = no_call_summary(records, reference)
+    table = format_no_call(summary)
+    (out / "nocall.md").write_text(table + "\n")
+    (out / "nocall.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (out / "nocall_records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return table
+
+
+__all__ = ["format_no_call", "no_call_records", "no_call_summary", "write_no_call"]

@@ -46,3 +46,26 @@ def test_no_call_check_counts_router_firings(tiny_base, llama_tok):
     assert summary["open"]["false_call_rate"] == 1.0 and summary["closed"]["false_call_rate"] == 0.0
     assert summary["closed"]["loss_change"] == 0.0
     assert "| open | 2 | 100.0 % |" in format_no_call(summary)
+
+
+def test_eval_cli_reports_the_no_call_split(tmp_path):
+    """`nclib eval --no-call N` adds N held-out ordinary passages per model: nocall.md/json next to
+    the task table, losses relative to the reference model; duplicate model names are refused."""
+    import json
+
+    import pytest
+
+    from nclib.cli import main
+
+    out = tmp_path / "eval"
+    args = ["eval", "--model", "a=tiny", "--model", "b=tiny", "--tasks", "add", "--data", str(tmp_path / "data"),
+            "--n", "2", "--n-train", "8", "--n-test", "4", "--no-call", "3", "--no-call-reference", "a", "--out", str(out)]
+    main(args)
+    summary = json.loads((out / "nocall.json").read_text())
+    assert set(summary) == {"a", "b"} and summary["a"]["passages"] == 3
+    assert summary["b"]["false_call_rate"] == 0.0 and summary["b"]["loss_change"] == 0.0  # the same plain model
+    assert "| add | test_wording |" in (out / "table.md").read_text()
+    with pytest.raises(SystemExit, match="distinct"):
+        main(["eval", "--model", "a=tiny", "--model", "a=tiny", "--tasks", "add", "--data", str(tmp_path / "data")])
+    with pytest.raises(SystemExit, match="no-call-reference"):
+        main(args[:-4] + ["--out", str(out)])
