@@ -31,11 +31,13 @@ from pathlib import Path
 import torch
 import yaml
 
+from nclib.errors import NclibError
+
 VARIANTS = ("augmented", "baseline")
 SUPERVISION = ("answers", "labels")
 
 
-class ConfigError(ValueError):
+class ConfigError(NclibError, ValueError):
     """A malformed recipe config; the message names the field and the bad value."""
 
 

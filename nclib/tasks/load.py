@@ -6,6 +6,8 @@ from pathlib import Path
 
 import datasets
 
+from nclib.errors import NclibError
+
 from nclib.tasks.prompt import arg_values, prompt_values
 from nclib.tasks.registry import TASKS
 from nclib.tasks.schema import ANSWER_COLUMNS, COLUMNS, SPLITS, STYLES
@@ -16,7 +18,7 @@ __all__ = ["TaskDataError", "load_task"]
 REQUIRED_SPLITS = SPLITS[:3]  # test_wording is optional: data saved before it existed lacks it
 
 
-class TaskDataError(ValueError):
+class TaskDataError(NclibError, ValueError):
     """A saved task dataset is missing or malformed; the message names what is wrong."""
 
 
