@@ -50,7 +50,7 @@ def _case(tmp_path, name):
     if name == "routine that does not compile":
         broken = tmp_path / "broken.py"
         broken.write_text("def f(xs):\n    return sorted(xs)[0]\n")
-        return _config(tmp_path, {"path": good}, [{"source": f"{broken}:f"}]), ["broken.py", "line 2"]
+        return _config(tmp_path, {"path": good}, [{"source": f"{broken}:f"}]), ["broken.py:2:12", "sorted"]
     raise AssertionError(name)
 
 
