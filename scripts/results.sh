@@ -11,7 +11,7 @@ nclib train train/configs/smollm2_all_augmented.yaml
 nclib train train/configs/smollm2_all_labels.yaml
 nclib train train/configs/smollm2_all_baseline.yaml
 nclib eval --model answers-only=out/all/augmented/final --model labels=out/all/labels/final --model lora-baseline=out/all/baseline/final \
-    --model zero-shot=smollm2 --tasks sort add fib gcd graph --data out/all/data --n 100 --threads 2 --out out/all/eval
+    --model zero-shot=smollm2 --tasks sort add fib gcd graph --data out/all/data --n 100 --no-call 500 --threads 2 --out out/all/eval
 mkdir -p results/all
 cp out/all/eval/{table.md,accuracy.json,accuracy_by_size.png,predictions.jsonl} results/all/
 python benchmarks/grad_module.py --out results/grad_module
