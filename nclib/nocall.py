@@ -26,27 +26,24 @@ import torch.nn.functional as F
 def no_call_records(model, tokenizer, passages: list[str], name: str, batch_size: int = 8, progress=None) -> list[dict]:
     """One record per passage: model, passage, tokens (predicted tokens), loss (summed NLL), fired,
     kept."""
+    from nclib.task_model import collate, encode_text
+
     model.eval()
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     records = []
     for start in range(0, len(passages), batch_size):
         chunk = passages[start:start + batch_size]
-        ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in chunk]
-        T = max(len(i) for i in ids)
-        input_ids = torch.full((len(chunk), T), pad, dtype=torch.long)
-        mask = torch.zeros(len(chunk), T, dtype=torch.long)
-        for b, i in enumerate(ids):
-            input_ids[b, : len(i)] = torch.tensor(i)
-            mask[b, : len(i)] = 1
-        out = model(input_ids=input_ids, attention_mask=mask)
+        batch = collate(encode_text(chunk, tokenizer), pad)  # labels: every token after the first
+        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        labels = batch["labels"][:, 1:]  # [B, T-1]
         logp = F.log_softmax(out.logits[:, :-1].float(), -1)  # [B, T-1, vocab]
-        nll = -logp.gather(-1, input_ids[:, 1:, None])[..., 0] * mask[:, 1:]  # [B, T-1]
+        nll = -logp.gather(-1, labels.clamp_min(0)[..., None])[..., 0] * (labels >= 0)  # [B, T-1]
         fired = getattr(out, "nc_fired", None)
-        status = getattr(out, "nc_status", None)
+        trigger = getattr(out, "nc_trigger", None)
         for b, p in enumerate(chunk):
-            records.append({"model": name, "passage": p, "tokens": len(ids[b]) - 1, "loss": float(nll[b].sum()),
+            records.append({"model": name, "passage": p, "tokens": int((labels[b] >= 0).sum()), "loss": float(nll[b].sum()),
                             "fired": bool(fired is not None and int(fired[b]) > 0),
-                            "kept": bool(status is not None and int(out.nc_trigger[b]) >= 0)})
+                            "kept": bool(trigger is not None and int(trigger[b]) >= 0)})
         if progress is not None:
             progress.update(len(chunk))
     return records

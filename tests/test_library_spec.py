@@ -4,21 +4,16 @@ every bad entry is one LibrarySpecError naming it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
 import nclib
 from nclib.library_spec import LibrarySpecError, compile_library, parse_library
 
-INVERSIONS = '''
-def count_inversions(xs: list[int]) -> int:
-    count = 0
-    for i in range(len(xs)):
-        for j in range(i + 1, len(xs)):
-            if xs[i] > xs[j]:
-                count += 1
-    return count
-
+# the walkthrough's routine (examples/inversions) and a second routine that calls it
+INVERSIONS = (Path(__file__).parents[1] / "examples" / "inversions" / "routine.py").read_text() + '''
 
 def is_sorted(xs: list[int]) -> int:
     return count_inversions(xs) == 0

@@ -53,6 +53,7 @@ def sample(rng: random.Random, size: int, spec: TaskSpec, ood: bool, label) -> d
 
 
 def size(prompt: str, values: list[list[int]]) -> int:
+    """Digits of the larger operand (add and gcd)."""
     return max(len(str(v[0])) for v in values)
 
 

@@ -12,6 +12,7 @@ import math
 import random
 
 from nclib.routines.arithmetic import gcd
+from nclib.tasks.add import size
 from nclib.tasks.task import Task, TaskSpec
 
 __all__ = ["TASK"]
@@ -63,10 +64,6 @@ def sample(rng: random.Random, size: int, spec: TaskSpec, ood: bool, label) -> d
         if rng.random() < 0.5:  # the larger operand is first or second equally often
             a, b = b, a
         return {"a": a, "b": b}
-
-
-def size(prompt: str, values: list[list[int]]) -> int:
-    return max(len(str(v[0])) for v in values)
 
 
 TASK = Task(

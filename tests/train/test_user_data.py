@@ -18,15 +18,8 @@ from nclib.train.finetune import ConfigError, FinetuneRecipe, RecipeConfig, reci
 
 TINY = Path(__file__).parents[2] / "train" / "configs" / "tiny_augmented.yaml"
 
-ROUTINES = '''
-def count_inversions(xs: list[int]) -> int:
-    count = 0
-    for i in range(len(xs)):
-        for j in range(i + 1, len(xs)):
-            if xs[i] > xs[j]:
-                count += 1
-    return count
-
+# the walkthrough's routine (examples/inversions) and a second routine that calls it
+ROUTINES = (Path(__file__).parents[2] / "examples" / "inversions" / "routine.py").read_text() + '''
 
 def is_sorted(xs: list[int]) -> int:
     return count_inversions(xs) == 0
