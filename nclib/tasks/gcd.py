@@ -1,7 +1,9 @@
 """Greatest common divisor: ``gcd(a, b)``; the size is the number of digits of the larger operand.
 
 Operands are >= 1; in-distribution the smaller has 1..size digits, out of distribution both have
-`size` digits. About two thirds of the pairs are multiples of a common factor (log-uniform, so
+`size` digits. The training wordings include two word problems (paving with square slabs, sharing flowers into
+identical bunches); the held-out stories (cutting ribbons, splitting classes into teams) are other
+situations. About two thirds of the pairs are multiples of a common factor (log-uniform, so
 small and large gcds both occur), which keeps gcd 1 a minority answer. The larger operand comes
 first or second equally often.
 """
@@ -24,6 +26,11 @@ TEMPLATES = {
         "What is the largest number that divides both {a} and {b}? Answer: ",
         "The greatest common divisor of {a} and {b} is ",
         "Compute the highest common factor of {a} and {b}. Answer: ",
+        "The hall of {a} by {b} metres is paved with equal square slabs, as large as possible, none of them cut. "
+        "The side of each slab in metres is ",
+        "Our florist shares {a} roses and {b} tulips out into identical bunches, using every flower. "
+        "The largest number of bunches she can make is ",
+        "Which number is the largest that divides {a} and also divides {b} exactly? It is ",
     ),
 }
 WORDING = {
