@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["NclibError", "CompileError", "Problem", "ValueRangeError", "MachineFault", "StepLimitError", "LibraryError"]
+__all__ = ["NclibError", "CompileError", "Problem", "ValueRangeError", "MachineFault", "StepLimitError", "LibraryError",
+           "ArgumentError", "MemoryLimitError"]
 
 
 class NclibError(Exception):
@@ -52,3 +53,13 @@ class StepLimitError(MachineFault):
 
 class LibraryError(NclibError, ValueError):
     """A saved library is corrupt, incomplete, or does not match this version of nclib."""
+
+
+class ArgumentError(NclibError, ValueError, TypeError):
+    """An API argument has the wrong type or value (names the argument, the value and what to pass).
+    A ValueError and a TypeError, so callers that caught either keep working."""
+
+
+class MemoryLimitError(NclibError, MemoryError):
+    """A soft-mode run (or its tables) would need more memory than the machine has; raised before
+    anything is allocated, naming the window, the estimate and the alternative (hard or worlds mode)."""
