@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from nclib.compiler.assemble import Assembly, assemble, reachable_functions
+from nclib.compiler.desugar import desugar
 from nclib.compiler.ast_to_ir import ast_to_ir
 from nclib.compiler.regalloc import allocate
 from nclib.compiler.validate import validate
@@ -36,6 +37,7 @@ def compile_source(source: str, entry: str, values: tuple[int, int] = (0, 256), 
         tree = ast.parse(source, filename=file)
     except SyntaxError as err:
         raise CompileError([Problem(file, err.lineno or 0, err.offset or 0, "Python syntax error", str(err.msg))]) from None
+    tree = desugar(tree, file)
     info = validate(tree, file)
     if entry not in info.functions:
         known = ", ".join(info.functions) or "none"
