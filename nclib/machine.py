@@ -19,6 +19,7 @@ from nclib.compiler.assemble import (F_A, F_B, F_C, F_CHECK, F_DST, F_IMM, F_OP,
                                      WRITES_REGISTER, Assembly)
 from nclib.compiler.ir import ALU_BINARY, ALU_UNARY, COMPARISONS
 from nclib.compiler.regalloc import HP, RV
+from nclib.memory import check_bytes, parameter_bytes, table_bytes
 
 # Fault codes of hard mode (0 = none).
 FAULT_OVERFLOW, FAULT_INDEX, FAULT_MEMORY, FAULT_STACK, FAULT_DIVZERO, FAULT_NO_RETURN = 1, 2, 3, 4, 5, 6
@@ -213,8 +214,9 @@ class SoftTables:
         def index(x: int) -> int:
             return (x - lo) % V
 
-        self.binary_tables = {name: torch.tensor([[index(python_op(name, a, b)) for b in values] for a in values], device=device)
-                              for name in ("mul", "floordiv", "mod") if name in self.groups}
+        check_bytes(table_bytes(asm), f"{asm.entry}: the soft-mode result tables (mul, floordiv, mod)", (lo, lo + V), device,
+                    "one [V, V] int64 table per op")
+        self.binary_tables = {name: binary_table(name, lo, V, device) for name in ("mul", "floordiv", "mod") if name in self.groups}
         self.unary_tables = {name: torch.tensor([index(python_op(name, a)) for a in values], device=device)
                              for name in ALU_UNARY if name in self.groups}
         self.addr_index = {}
@@ -229,10 +231,35 @@ class SoftTables:
         self.restore = restore
 
 
+def binary_table(name: str, lo: int, V: int, device: torch.device | str = "cpu", rows: int = 1024) -> torch.Tensor:
+    """[V, V] int64: the window index of `python_op(name, a, b)` for every pair of window values,
+    computed in blocks of `rows` rows so that building it needs little beyond the table itself.
+    torch's floor division and remainder follow Python's signs; division by zero gives 0."""
+    values = torch.arange(lo, lo + V, dtype=torch.int64, device=device)
+    b = values[None, :]  # [1, V]
+    safe_b = torch.where(b == 0, torch.ones_like(b), b)
+    out = torch.empty(V, V, dtype=torch.int64, device=device)
+    for start in range(0, V, rows):
+        a = values[start:start + rows, None]  # [rows, 1]
+        if name == "mul":
+            result = a * b
+        elif name == "floordiv":
+            result = torch.where(b == 0, 0, torch.div(a, safe_b, rounding_mode="floor"))
+        elif name == "mod":
+            result = torch.where(b == 0, 0, torch.remainder(a, safe_b))
+        else:
+            raise ValueError(f"no binary table for op {name!r}")
+        out[start:start + rows] = torch.remainder(result - lo, V)
+    return out
+
+
 def soft_parameters(asm: Assembly, dtype: torch.dtype = torch.float32) -> dict[str, torch.Tensor]:
     """The program as float tensors (one-hot rows): operand selectors, destinations, successors,
-    constants. Soft execution reads the program only through these, so they can be trained."""
+    constants. Soft execution reads the program only through these, so they can be trained.
+    Refuses (MemoryLimitError) a window whose constants [C, V] alone would not fit."""
     P, R, C, V = asm.n_lines, asm.n_regs, len(asm.consts), asm.V
+    check_bytes(parameter_bytes(asm, dtype.itemsize), f"{asm.entry}: the soft-mode program tensors (constants [C={C}, V])",
+                (asm.lo, asm.lo + V), "cpu", "only soft mode reads them; hard mode needs none")
     t = asm.table
     eye_ops = torch.eye(R + C, dtype=dtype)
     ops = [OPCODES[o] for o in t[:, F_OP].tolist()]

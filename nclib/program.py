@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import textwrap
 from dataclasses import dataclass
@@ -13,9 +14,10 @@ from nclib import kernels
 from nclib.compiler import Assembly, compile_source
 from nclib.compiler.assemble import HALT_LINE
 from nclib.compiler.regalloc import HP, RV
-from nclib.errors import MachineFault, StepLimitError, ValueRangeError
+from nclib.errors import ArgumentError, MachineFault, StepLimitError, ValueRangeError
 from nclib.machine import (FAULT_NAMES, FAULT_OVERFLOW, HardState, SoftTables, run_hard, run_soft,
                            soft_parameters)
+from nclib.memory import check_bytes, check_soft_run
 
 __all__ = ["ExecResult", "Program", "compile"]
 
@@ -98,9 +100,15 @@ def compile(source_or_function, entry: str | None = None, values: tuple[int, int
     entry: the function to run (default: the function passed, or the only/first function of the source).
     values: the value window [lo, hi); memory: cells of the list memory (default min(64, hi - 1),
     as every address must be a value of the window); stack: call frames.
+    Any window runs in hard mode; soft mode needs memory growing with (hi - lo) squared (`nclib.memory`).
     """
+    values = _check_window(values)
     if memory is None:
         memory = max(1, min(64, values[1] - 1))
+    _check_int("memory", memory, 1, "cells of list memory")
+    _check_int("stack", stack, 1, "call frames")
+    if entry is not None and not isinstance(entry, str):
+        raise ArgumentError(f"entry={entry!r} must be the name of a function (a str)")
     if callable(source_or_function):
         source = _function_source(source_or_function)
         entry = entry or source_or_function.__name__
@@ -119,13 +127,64 @@ def compile(source_or_function, entry: str | None = None, values: tuple[int, int
     return Program(asm)
 
 
+# Window bounds: sums and differences of two window values stay exact in int64.
+WINDOW_LIMIT = 2 ** 62
+MODES = ("hard", "soft", "worlds")
+
+
+def _check_int(name: str, value, minimum: int, what: str = "") -> int:
+    """`value` as an int >= minimum, else a one-line ArgumentError naming `name` and the value."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentError(f"{name}={value!r} must be an int{f' ({what})' if what else ''}, got {type(value).__name__}")
+    if value < minimum:
+        raise ArgumentError(f"{name}={value} must be at least {minimum}{f' ({what})' if what else ''}")
+    return value
+
+
+def _check_window(values) -> tuple[int, int]:
+    if not (isinstance(values, (tuple, list)) and len(values) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in values)):
+        raise ArgumentError(f"values={values!r} must be a pair of ints (lo, hi), e.g. values=(0, 256)")
+    lo, hi = values
+    if not -WINDOW_LIMIT <= lo < hi <= WINDOW_LIMIT:
+        raise ArgumentError(f"values=({lo}, {hi}) must satisfy -2**62 <= lo < hi <= 2**62 (values are int64, and the "
+                            "sum of two of them must stay exact)")
+    return lo, hi
+
+
+def _check_unit(name: str, value, allow_one: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value < 1 or (allow_one and value == 1)):
+        raise ArgumentError(f"{name}={value!r} must be a number in [0, 1{']' if allow_one else ')'}")
+    return float(value)
+
+
+def _result_mode(res: ExecResult) -> str:
+    """Which mode produced `res`: worlds results carry `covered`; hard results count steps in int64,
+    soft results as an expected (float) number."""
+    if res.covered is not None:
+        return "worlds"
+    return "soft" if res.steps.is_floating_point() else "hard"
+
+
 class Program:
     """A compiled routine. Hard mode is exact on int64; soft mode runs on distributions."""
 
     def __init__(self, asm: Assembly, tensors: dict[str, torch.Tensor] | None = None):
         self.asm = asm
-        self.tensors = tensors if tensors is not None else soft_parameters(asm)
+        self._tensors = tensors
         self._tables: dict[torch.device, SoftTables] = {}
+
+    @property
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """The program as float tensors (`machine.soft_parameters`), built on first use: only soft
+        mode reads them, and their constants [C, V] grow with the window."""
+        if self._tensors is None:
+            self._tensors = soft_parameters(self.asm)
+        return self._tensors
+
+    @tensors.setter
+    def tensors(self, value: dict[str, torch.Tensor]) -> None:
+        self._tensors = value
 
     # -- metadata --------------------------------------------------------------------------
     name = property(lambda self: self.asm.entry)
@@ -146,11 +205,20 @@ class Program:
         return f"Program({self.name}({sig}) -> {self.returns}, values=[{self.lo}, {self.lo + self.V}), lines={self.asm.n_lines})"
 
     # -- Python in / Python out ------------------------------------------------------------
-    def __call__(self, *args, max_steps: int = 1_000_000):
+    def __call__(self, *args, max_steps: int = 1_000_000, **unknown):
         """Run once in hard mode on Python ints and lists, like calling the Python function.
 
         List arguments are updated in place, as Python would; faults raise (ValueRangeError for
         values outside the window, MachineFault for index errors, stack overflow, ...)."""
+        if unknown:
+            key = next(iter(unknown))
+            close = difflib.get_close_matches(key, ["max_steps"], n=1)
+            hint = (f"did you mean {close[0]}=?" if close else
+                    "calling a Program runs hard mode; for soft or worlds mode use "
+                    "prog.decode(prog.execute(*prog.encode([args], 'soft'), mode='soft'))" if key == "mode" else
+                    "the only keyword is max_steps=")
+            raise ArgumentError(f"{self.name}() got an unknown keyword argument {key}={unknown[key]!r}; {hint}")
+        _check_int("max_steps", max_steps, 1, "machine steps before giving up")
         if len(args) != len(self.params):
             raise TypeError(f"{self.name}() takes {len(self.params)} arguments ({', '.join(self.params)}), got {len(args)}")
         batched = []
@@ -158,11 +226,14 @@ class Program:
             if kind == "list":
                 if not isinstance(arg, (list, tuple)) or not all(isinstance(x, int) for x in arg):
                     raise TypeError(f"argument {name} of {self.name} must be a list of ints, got {arg!r}")
+                for x in arg:
+                    self._check_python_value(name, x)
                 values = torch.tensor([list(arg) or [0]], dtype=torch.int64)
                 batched.append((values, torch.tensor([len(arg)])))
             else:
                 if not isinstance(arg, int):
                     raise TypeError(f"argument {name} of {self.name} must be an int, got {type(arg).__name__} {arg!r}")
+                self._check_python_value(name, arg)
                 batched.append(torch.tensor([int(arg)]))
         res = self.execute(*batched, mode="hard", max_steps=max_steps)
         self.raise_for_fault(res, 0)
@@ -178,11 +249,24 @@ class Program:
     def encode(self, calls: list[tuple], mode: str = "hard", dtype: torch.dtype = torch.float32) -> list:
         """Python argument tuples (one per batch element) -> the batched arguments of `execute`
         (lists padded to the longest; soft mode: one-hot distributions of `dtype`)."""
+        if mode not in MODES:
+            raise ArgumentError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not calls:
             raise ValueError("encode needs at least one call")
         for args in calls:
             if len(args) != len(self.params):
                 raise TypeError(f"{self.name} takes {len(self.params)} arguments ({', '.join(self.params)}), got {args!r}")
+            for name, kind, arg in zip(self.params, self.param_kinds, args):
+                for x in (arg if kind == "list" else [arg]):
+                    if isinstance(x, bool) or not isinstance(x, int):
+                        raise ArgumentError(f"argument {name} of {self.name} must be {'a list of ints' if kind == 'list' else 'an int'}, "
+                                            f"got {arg!r}")
+                    self._check_python_value(name, x)
+        if mode != "hard":
+            rows = len(calls) * sum(max(1, max(len(args[k]) for args in calls)) + 1 if kind == "list" else 1
+                                    for k, kind in enumerate(self.param_kinds))
+            check_bytes(rows * self.V * (dtype.itemsize + 8), f"{self.name}: the soft-mode inputs ({rows} one-hot rows)",
+                        (self.lo, self.lo + self.V))
         out = []
         for k, kind in enumerate(self.param_kinds):
             column = [args[k] for args in calls]
@@ -192,16 +276,27 @@ class Program:
                 lengths = torch.tensor([len(x) for x in column])
             else:
                 values, lengths = torch.tensor(column, dtype=torch.int64), None
-            if mode == "soft":
+            if mode != "hard":
                 self._check_values(self.params[k], values, soft=False)
                 values = torch.nn.functional.one_hot(values - self.lo, self.V).to(dtype)
             out.append((values, lengths) if kind == "list" else values)
         return out
 
-    def decode(self, res: ExecResult, mode: str = "hard") -> list:
-        """An ExecResult -> one Python result per batch element (soft mode: the most likely value).
-        For a routine without a return value, the final contents of its list arguments."""
-        soft = mode == "soft"
+    def decode(self, res: ExecResult, mode: str | None = None) -> list:
+        """An ExecResult -> one Python result per batch element (soft and worlds mode: the most likely
+        value). For a routine without a return value, the final contents of its list arguments.
+        mode: the mode that produced `res` (default: read from `res`; a different one is refused)."""
+        if not isinstance(res, ExecResult):
+            raise ArgumentError(f"decode takes the ExecResult of {self.name}.execute, got {type(res).__name__}")
+        made = _result_mode(res)
+        if mode is None:
+            mode = made
+        if mode not in MODES:
+            raise ArgumentError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if (mode == "hard") != (made == "hard"):
+            raise ArgumentError(f"decode(res, mode={mode!r}) was given a {made}-mode result; pass mode={made!r} "
+                                "or leave mode out")
+        soft = mode != "hard"
 
         def values(row: torch.Tensor) -> list[int]:
             return (row.argmax(-1) + self.lo).tolist() if soft else row.tolist()
@@ -212,6 +307,12 @@ class Program:
         if self.returns == "list":
             return [values(res.value[b, :int(res.lengths[b])]) for b in range(B)]
         return [[values(lst[b, :int(n[b])]) for lst, n in zip(res.lists, res.list_lengths)] for b in range(B)]
+
+    def _check_python_value(self, name: str, x: int) -> None:
+        """A Python int argument must lie in the window (checked before it becomes an int64)."""
+        if not self.lo <= x < self.lo + self.V:
+            raise ValueRangeError(f"argument {name}: value {x} is outside the value window [{self.lo}, {self.lo + self.V}) "
+                                  f"of {self.name}")
 
     def raise_for_fault(self, res: ExecResult, b: int) -> None:
         """Raise the error that hard-mode batch element b ran into, naming the source line."""
@@ -241,12 +342,20 @@ class Program:
         number of enumerated worlds per batch element. `prune` (soft mode): after every step, zero the
         instruction-pointer / stack-pointer mass below this threshold and renormalize (0 = off; exact
         at one-hot inputs; docs/machine.md, "Pruning"). Runs on the device of the inputs."""
-        if mode not in ("hard", "soft", "worlds"):
-            raise ValueError(f"mode must be 'hard', 'soft' or 'worlds', got {mode!r}")
+        if mode not in MODES:
+            raise ArgumentError(f"mode must be 'hard', 'soft' or 'worlds', got {mode!r}")
         if len(args) != len(self.params):
             raise TypeError(f"{self.name} takes {len(self.params)} arguments ({', '.join(self.params)}), got {len(args)}")
+        if max_steps is not None:
+            _check_int("max_steps", max_steps, 1, "machine steps before giving up; None for the default")
+        _check_unit("eps", eps)
+        _check_unit("prune", prune)
+        _check_int("segment", segment, 1, "steps per checkpointed segment")
+        _check_int("top_k", top_k, 1, "worlds per batch element")
         if mode == "worlds":
             from nclib.worlds import execute_worlds
+
+            self._check_world_distributions(args)
 
             return execute_worlds(self, args, top_k=top_k, max_steps=max_steps or 1_000_000)
         soft = mode == "soft"
@@ -261,6 +370,11 @@ class Program:
             raise ValueError(f"{self.name}: the list arguments need {offset} memory cells (lengths + elements) but memory={A}; "
                              f"compile with a larger memory= (and a value window reaching it)")
         if soft:
+            grad = torch.is_grad_enabled() and (
+                any(t.requires_grad for t in (self._tensors or {}).values())
+                or any((a[0] if isinstance(a, tuple) else a).requires_grad for a in parsed))
+            check_soft_run(self.asm, B, dtype, device, grad=grad and checkpoint, segment=segment,
+                           tables_built=device in self._tables)
             return self._execute_soft(parsed, layout, offset, B, device, dtype, max_steps or 10_000, eps, checkpoint, segment, trace,
                                       prune)
         return self._execute_hard(parsed, layout, offset, B, device, max_steps or 1_000_000, trace)
@@ -310,6 +424,7 @@ class Program:
                 raise TypeError(f"argument {name}: soft mode takes float distributions, got {x.dtype}")
             if x.shape[-1] != self.V:
                 raise ValueError(f"argument {name}: last dimension must be V={self.V} (the window [{self.lo}, {self.lo + self.V})), got {x.shape[-1]}")
+            self._check_distribution(name, x, mask)
             return
         if x.is_floating_point() or x.dtype == torch.bool:
             raise TypeError(f"argument {name}: hard mode takes integer tensors, got {x.dtype}")
@@ -319,6 +434,39 @@ class Program:
         if bool(bad.any()):
             value = int(x[bad][0])
             raise ValueRangeError(f"argument {name}: value {value} is outside the value window [{self.lo}, {self.lo + self.V}) of {self.name}")
+
+    def _check_distribution(self, name: str, x: torch.Tensor, mask: torch.Tensor | None = None) -> None:
+        """Every row x[..., :] (where `mask`) must be a probability distribution: finite,
+        non-negative, summing to 1 (within rounding of the dtype)."""
+        x = x.detach()
+        rows = torch.ones(x.shape[:-1], dtype=torch.bool, device=x.device) if mask is None else mask
+        total = x.double().sum(-1)  # [...]
+        tol = max(1e-3, 4 * torch.finfo(x.dtype).eps)
+        problems = (("holds NaN or inf", ~torch.isfinite(x).all(-1)), ("has negative entries", (x < 0).any(-1)),
+                    ("does not sum to 1", (total - 1).abs() > tol))
+        for what, bad in problems:
+            bad = bad & rows
+            if bool(bad.any()):
+                where = tuple(bad.nonzero()[0].tolist())
+                at = f"[{', '.join(map(str, where))}]"
+                raise ArgumentError(f"argument {name}: soft input row {at} is not a probability distribution: it {what} "
+                                    f"(sum {float(total[where]):.6g}); pass one distribution over the {self.V} window values "
+                                    f"per row (e.g. softmax or one_hot; prog.encode builds one-hot inputs)")
+
+    def _check_world_distributions(self, args) -> None:
+        """Worlds mode reads the same distributions as soft mode: check the ones given as tensors."""
+        for name, kind, arg in zip(self.params, self.param_kinds, args):
+            if kind == "list" and isinstance(arg, (tuple, list)) and arg and isinstance(arg[0], torch.Tensor):
+                values = arg[0]
+                if values.dim() == 3 and values.is_floating_point() and values.shape[-1] == self.V:
+                    lengths = arg[1] if len(arg) > 1 and arg[1] is not None else None
+                    mask = None
+                    if lengths is not None:
+                        lengths = torch.as_tensor(lengths, device=values.device)
+                        mask = torch.arange(values.shape[1], device=values.device)[None, :] < lengths.view(-1, 1)
+                    self._check_distribution(name, values, mask)
+            elif isinstance(arg, torch.Tensor) and arg.dim() == 2 and arg.is_floating_point() and arg.shape[-1] == self.V:
+                self._check_distribution(name, arg)
 
     def _execute_hard(self, parsed, layout, heap, B, device, max_steps, trace) -> ExecResult:
         asm, R, A, K = self.asm, self.asm.n_regs, self.memory, self.stack
@@ -377,8 +525,12 @@ class Program:
         P = asm.n_lines
         prm = {k: v.to(device=device, dtype=dtype) for k, v in self.tensors.items()}
         tab = self.tables(device)
-        eye = torch.eye(V, dtype=dtype, device=device)
-        zero = eye[-lo]
+
+        def onehot(value) -> torch.Tensor:
+            """A window value (int or [B] tensor) -> its one-hot row [V] / [B, V] (no V x V identity)."""
+            return torch.nn.functional.one_hot(torch.as_tensor(value, device=device) - lo, V).to(dtype)
+
+        zero = onehot(0)
         regs = zero.expand(B, R, V).clone()
         mem = zero.expand(B, A, V).clone()
         bases = iter(layout)
@@ -389,9 +541,9 @@ class Program:
                 values, lengths = arg
                 L = values.shape[1]
                 keep = (torch.arange(L, device=device)[None, :] < lengths[:, None]).unsqueeze(-1)
-                cells = torch.cat([eye[lengths - lo].unsqueeze(1), torch.where(keep, values.to(dtype), zero)], 1)  # [B, L + 1, V]
+                cells = torch.cat([onehot(lengths).unsqueeze(1), torch.where(keep, values.to(dtype), zero)], 1)  # [B, L + 1, V]
                 mem_parts.append((base, cells))
-                reg_rows[reg] = eye[base - lo].expand(B, V)
+                reg_rows[reg] = onehot(base).expand(B, V)
             else:
                 reg_rows[reg] = arg.to(dtype)
         if mem_parts:
@@ -402,7 +554,7 @@ class Program:
                 cursor = base + cells.shape[1]
             pieces.append(mem[:, cursor:])
             mem = torch.cat(pieces, 1)
-        reg_rows[HP] = eye[heap - lo].expand(B, V)
+        reg_rows[HP] = onehot(heap).expand(B, V)
         regs = torch.stack([reg_rows.get(r, regs[:, r]) for r in range(R)], 1)  # keeps the graph to the inputs
         stack = torch.zeros(B, K, R * V + P, dtype=dtype, device=device)
         sp = torch.zeros(B, K + 1, dtype=dtype, device=device)
