@@ -2,7 +2,7 @@
 
 
 def binary_search_by_recursion(
-    sorted_collection: list[int], item: int, left: int = 0, right: int = -1
+    sorted_collection: list[int], item: int, left: int = 0, right: int | None = None
 ) -> int:
     """Pure implementation of a binary search algorithm in Python by recursion
 
@@ -26,7 +26,7 @@ def binary_search_by_recursion(
     >>> binary_search_by_recursion([1, 3, 5], 3)
     1
     """
-    if right < 0:
+    if right is None:
         right = len(sorted_collection) - 1
     if list(sorted_collection) != sorted(sorted_collection):
         raise ValueError("sorted_collection must be sorted in ascending order")
