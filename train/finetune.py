@@ -41,6 +41,91 @@ class ConfigError(NclibError, ValueError):
     """A malformed recipe config; the message names the field and the bad value."""
 
 
+@dataclass(frozen=True)
+class Bound:
+    """The values a numeric config field admits: `kind` (int, or float: any real number), and
+    lo / hi (None: unbounded; open: the bound itself excluded). `note` says what a special value means."""
+
+    kind: type
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    note: str = ""
+
+    def range(self) -> str:
+        """e.g. ">= 1", "in [0, 1)", "> 0"."""
+        if self.hi is None:
+            return f"{'>' if self.lo_open else '>='} {self.lo}"
+        return f"in {'(' if self.lo_open else '['}{self.lo}, {self.hi}{')' if self.hi_open else ']'}"
+
+    def allowed(self) -> str:
+        return f"{'an integer' if self.kind is int else 'a number'} {self.range()}" + (f" ({self.note})" if self.note else "")
+
+    def type_ok(self, value) -> bool:
+        if isinstance(value, bool):
+            return False
+        return isinstance(value, int) if self.kind is int else isinstance(value, (int, float))
+
+    def admits(self, value) -> bool:
+        """Range only (after type_ok); written so that NaN fails every bound."""
+        if self.lo is not None and not (value > self.lo if self.lo_open else value >= self.lo):
+            return False
+        if self.hi is not None and not (value < self.hi if self.hi_open else value <= self.hi):
+            return False
+        return value == value  # NaN
+
+
+# Every numeric field of RecipeConfig ("lora.x": of LoraSettings) and the values it admits.
+BOUNDS = {
+    "worlds_top_k": Bound(int, 1),
+    "text_ratio": Bound(float, 0, 1, hi_open=True, note="share of each batch that is prose; 0: none"),
+    "n_train": Bound(int, 1),
+    "n_test": Bound(int, 1),
+    "seed": Bound(int, 0, 2**32 - 1),
+    "steps": Bound(int, 1),
+    "batch_size": Bound(int, 1),
+    "lr": Bound(float, 0, 1, lo_open=True, hi_open=True),
+    "reasoning_lr": Bound(float, 0, 1, lo_open=True, hi_open=True),
+    "warmup_steps": Bound(int, 0, note="0: none"),
+    "max_grad_norm": Bound(float, 0, lo_open=True, note=".inf: no clipping"),
+    "eval_every": Bound(int, 0, note="0: no periodic evaluation"),
+    "eval_n": Bound(int, 1),
+    "final_eval_n": Bound(int, 0, note="0: no final evaluation"),
+    "checkpoint_every": Bound(int, 0, note="0: a checkpoint only at the end"),
+    "threads": Bound(int, 0, note="0: torch's default"),
+    "lora.r": Bound(int, 1),
+    "lora.alpha": Bound(float, 0, lo_open=True),
+    "lora.dropout": Bound(float, 0, 1, hi_open=True),
+    "lora.last_layers": Bound(int, 0, note="0: every layer"),
+}
+
+
+def check_number(name: str, value, where: str = "config") -> None:
+    """ConfigError unless `value` is of BOUNDS[name]'s kind and inside it; the message names the field,
+    the value and what is allowed."""
+    bound = BOUNDS[name]
+    if not bound.type_ok(value):
+        hint = ""
+        if bound.kind is float and isinstance(value, str) and "e" in value.lower():
+            try:  # YAML 1.1 reads 2e-4 as a string; its floats need a dot and a signed exponent
+                mantissa, exponent = f"{float(value):e}".split("e")
+                mantissa = mantissa.rstrip("0") + ("0" if mantissa.rstrip("0").endswith(".") else "")
+                hint = f" (YAML reads {value} as a string: write {mantissa}e{exponent})"
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: {name} must be {bound.kind.__name__}, got {value!r} ({type(value).__name__}){hint}; "
+                          f"allowed: {bound.allowed()}")
+    if not bound.admits(value):
+        raise ConfigError(f"{where}: {name} must be {bound.range()}, got {value!r}; allowed: {bound.allowed()}")
+
+
+def check_stop_at(stop_at) -> None:
+    """`--stop-at` / FinetuneRecipe(stop_at=): None (run to the end) or the step to stop after, >= 1."""
+    if stop_at is not None and (isinstance(stop_at, bool) or not isinstance(stop_at, int) or stop_at < 1):
+        raise ConfigError(f"--stop-at must be a step >= 1 to stop after (leave it out to run every step), got {stop_at!r}")
+
+
 @dataclass
 class LoraSettings:
     r: int = 8  # rank of the LoRA update
@@ -103,6 +188,8 @@ class RecipeConfig:
 
     @classmethod
     def from_dict(cls, raw: dict, where: str = "config") -> "RecipeConfig":
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: expected a mapping of config fields, got {type(raw).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - known)
         if unknown:
@@ -119,44 +206,40 @@ class RecipeConfig:
         return cfg
 
     def validate(self, where: str = "config") -> None:
+        """ConfigError (one line: the field, the bad value, what is allowed) for the first bad field."""
         from nclib.tasks import TASKS
 
-        defaults = type(self)()
-        for f in fields(self):
-            value, default = getattr(self, f.name), getattr(defaults, f.name)
-            if isinstance(default, bool):
-                ok = isinstance(value, bool)
-            elif isinstance(default, int):
-                ok = isinstance(value, int) and not isinstance(value, bool)
-            elif isinstance(default, float):
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-            else:
-                ok = isinstance(value, type(default))
-            if not ok:
-                raise ConfigError(f"{where}: {f.name} must be {type(default).__name__}, got {value!r}")
+        for name in BOUNDS:
+            owner, _, attr = name.rpartition(".")
+            if owner == "lora" and not isinstance(self.lora, LoraSettings):
+                raise ConfigError(f"{where}: lora must be a mapping with fields {[f.name for f in fields(LoraSettings)]}, "
+                                  f"got {self.lora!r}")
+            check_number(name, getattr(self.lora if owner else self, attr), where)
+        kinds = {"model": str, "variant": str, "supervision": str, "tasks": list, "dataset": dict, "library": list,
+                 "data_dir": str, "output_dir": str, "save_final": bool}
+        names = {str: "a string", list: "a list", dict: "a mapping", bool: "true or false"}
+        for name, kind in kinds.items():
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                raise ConfigError(f"{where}: {name} must be {names[kind]}, got {value!r} ({type(value).__name__})")
+        for name in ("model", "data_dir", "output_dir"):
+            if not getattr(self, name).strip():
+                raise ConfigError(f"{where}: {name} must not be empty")
         if self.supervision not in SUPERVISION:
             raise ConfigError(f"{where}: supervision must be one of {SUPERVISION}, got {self.supervision!r}")
-        if self.worlds_top_k < 1:
-            raise ConfigError(f"{where}: worlds_top_k must be >= 1, got {self.worlds_top_k}")
         if self.variant not in VARIANTS:
             raise ConfigError(f"{where}: variant must be one of {VARIANTS}, got {self.variant!r}")
         self._validate_user_fields(where)
-        bad = [t for t in self.tasks if t not in TASKS]
+        bad = [t for t in self.tasks if not isinstance(t, str) or t not in TASKS]
         if not self.dataset and (bad or not self.tasks):
             raise ConfigError(f"{where}: tasks must be a non-empty list from {list(TASKS)}, got {self.tasks!r}")
-        for name in ("steps", "batch_size", "n_train", "n_test"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{where}: {name} must be >= 1, got {getattr(self, name)}")
-        if not 0 <= self.text_ratio < 1:
-            raise ConfigError(f"{where}: text_ratio must be in [0, 1), got {self.text_ratio!r}")
         if self.text_ratio and round(self.batch_size * self.text_ratio) in (0, self.batch_size):
             raise ConfigError(f"{where}: text_ratio {self.text_ratio} of batch_size {self.batch_size} leaves no text row "
                               "or no task row per batch")
-        for name in ("lr", "reasoning_lr"):
-            if not 0 < getattr(self, name) < 1:
-                raise ConfigError(f"{where}: {name} must be in (0, 1), got {getattr(self, name)}")
-        if self.lora.r < 1 or not self.lora.target_modules or self.lora.last_layers < 0:
-            raise ConfigError(f"{where}: lora.r must be >= 1 and lora.target_modules non-empty, got {self.lora!r}")
+        modules = self.lora.target_modules
+        if not isinstance(modules, list) or not modules or not all(isinstance(m, str) and m for m in modules):
+            raise ConfigError(f"{where}: lora.target_modules must be a non-empty list of module names (e.g. "
+                              f"[q_proj, v_proj]), got {modules!r}")
 
     def _validate_user_fields(self, where: str) -> None:
         """`dataset` and `library`: their shape (files are read at setup) and how they combine."""
@@ -199,6 +282,8 @@ class FinetuneRecipe:
     """setup -> train -> save_final -> evaluate -> cleanup."""
 
     def __init__(self, cfg: RecipeConfig, stop_at: int | None = None):
+        cfg.validate()
+        check_stop_at(stop_at)
         self.cfg = cfg
         self.stop_at = stop_at  # simulate an interruption after this step (tests, resume demos)
         self.out = Path(cfg.output_dir)

@@ -1,6 +1,11 @@
 """Errors raised by the NCLlama model code; each message names the offending value."""
 
-from nclib.errors import LibraryError, NclibError
+from .remote_code import nclib_import_error
+
+try:  # also runs as saved remote code, where nclib may be missing or the registry's unrelated "nclib"
+    from nclib.errors import LibraryError, NclibError
+except (ImportError, AttributeError) as err:
+    raise nclib_import_error(err) from err
 
 
 class NCLlamaError(NclibError):

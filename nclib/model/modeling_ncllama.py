@@ -16,8 +16,13 @@ from .errors import LibraryMismatchError, UnsupportedBaseModelError
 from .library import fingerprint, library_fields
 # absolute: the reasoning module is a package, and transformers' remote-code copy follows only
 # single-file relative imports (a trust_remote_code load needs nclib installed anyway: the library
-# is recompiled from its source by nclib's compiler)
-from nclib.model.reasoning import CallState, NCCall, NCReader, NCRouter, NCWriter, ReasoningModule
+# is recompiled from its source by nclib's compiler). Inside try: transformers' import check skips
+# it, which would otherwise tell a user without nclib to `pip install nclib`, the registry's netcat library.
+from .remote_code import nclib_import_error
+try:
+    from nclib.model.reasoning import CallState, NCCall, NCReader, NCRouter, NCWriter, ReasoningModule
+except (ImportError, AttributeError) as err:
+    raise nclib_import_error(err) from err
 from .tokens import number_token_fields
 
 # LlamaConfig fields that describe a checkpoint file rather than the architecture.
