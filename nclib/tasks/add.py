@@ -17,6 +17,8 @@ TEMPLATES = {
         "Add {a} and {b}: ",
         "The sum of {a} and {b} is ",
         "Compute {a} + {b}. Answer: ",
+        "The farmer owned {a} sheep and bought {b} more at the market, so the farm now has ",
+        "There were {a} people on the bus and {b} more got on at the next stop. Now the bus carries ",
     ),
 }
 WORDING = {

@@ -1,8 +1,8 @@
 """Greatest common divisor: ``gcd(a, b)``; the size is the number of digits of the larger operand.
 
 Operands are >= 1; in-distribution the smaller has 1..size digits, out of distribution both have
-`size` digits. The training wordings include two word problems (paving with square slabs, sharing flowers into
-identical bunches); the held-out stories (cutting ribbons, splitting classes into teams) are other
+`size` digits. The training wordings include three word problems (paving with square slabs, sharing flowers into
+identical bunches, packing bags); the held-out stories (cutting ribbons, splitting classes into teams) are other
 situations. About two thirds of the pairs are multiples of a common factor (log-uniform, so
 small and large gcds both occur), which keeps gcd 1 a minority answer. The larger operand comes
 first or second equally often.
@@ -31,6 +31,8 @@ TEMPLATES = {
         "Our florist shares {a} roses and {b} tulips out into identical bunches, using every flower. "
         "The largest number of bunches she can make is ",
         "Which number is the largest that divides {a} and also divides {b} exactly? It is ",
+        "The baker packs {a} rolls and {b} buns into bags that all hold the same number of pieces, as many "
+        "as possible, with nothing left over. Each bag holds ",
     ),
 }
 WORDING = {

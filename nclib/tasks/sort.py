@@ -17,6 +17,7 @@ TEMPLATES = {
         "Put these numbers in ascending order: {xs}. Answer: ",
         "Arrange {xs} from smallest to largest: ",
         "Here is a list of numbers: {xs}. Sorted, it reads ",
+        "The heights of the plants in centimetres were {xs}. Listed from shortest to tallest they are ",
     ),
 }
 WORDING = {
