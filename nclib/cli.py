@@ -168,7 +168,8 @@ def cmd_check_stdlib(a) -> None:
 def cmd_train(a) -> None:
     from nclib.train.finetune import recipe_main
 
-    recipe_main([a.config] + (["--stop-at", str(a.stop_at)] if a.stop_at is not None else []) + (["--set", *a.set] if a.set else []))
+    recipe_main([a.config] + (["--stop-at", str(a.stop_at)] if a.stop_at is not None else []) + (["--set", *a.set] if a.set else [])
+                + (["--overwrite"] if a.overwrite else []))
 
 
 def load_eval_model(spec: str):
@@ -283,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("config")
     p.add_argument("--stop-at", type=int, default=None, help="stop after this step as if interrupted; rerun to resume")
     p.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override config fields")
+    p.add_argument("--overwrite", action="store_true", help="replace the run in output_dir and start at step 0")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("eval", help="exact-match accuracy of several models per task, split and size, side by side")
     p.add_argument("--model", action="append", required=True, metavar="NAME=PATH",

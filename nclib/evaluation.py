@@ -122,20 +122,25 @@ def plot_accuracy_by_size(records: list[dict], path, title: str = "exact match b
     return path
 
 
+RESULT_FILES = ("predictions.jsonl", "accuracy.json", "table.md", "accuracy_by_size.png")  # written by write_results
+
+
 def write_results(records: list[dict], out_dir, title: str = "exact match by size") -> str:
-    """predictions.jsonl, accuracy.json, table.md and accuracy_by_size.png under out_dir; returns the table."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "predictions.jsonl", "w") as f:
-        for r in records:
-            f.write(json.dumps(r) + "\n")
+    """predictions.jsonl, accuracy.json, table.md and accuracy_by_size.png under out_dir, replacing
+    the previous four together (other files in out_dir are kept); returns the table."""
+    from nclib.atomic import atomic_directory
+
     acc = accuracy_table(records)
-    (out / "accuracy.json").write_text(json.dumps(
-        [{"model": m, "task": t, "split": s, "correct": c, "total": n, "accuracy": c / n} for (m, t, s), (c, n) in acc["split"].items()],
-        indent=1))
     table = format_table(records)
-    (out / "table.md").write_text(table + "\n")
-    plot_accuracy_by_size(records, out / "accuracy_by_size.png", title)
+    with atomic_directory(out_dir, keep=lambda name: name not in RESULT_FILES) as out:
+        with open(out / "predictions.jsonl", "w") as f:
+            for r in records:
+                f.write(json.dumps(r) + "\n")
+        (out / "accuracy.json").write_text(json.dumps(
+            [{"model": m, "task": t, "split": s, "correct": c, "total": n, "accuracy": c / n} for (m, t, s), (c, n) in acc["split"].items()],
+            indent=1))
+        (out / "table.md").write_text(table + "\n")
+        plot_accuracy_by_size(records, out / "accuracy_by_size.png", title)
     return table
 
 

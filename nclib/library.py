@@ -9,8 +9,9 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_tensors, save as save_tensors
 
+from nclib.atomic import SaveError, atomic_directory, read_files
 from nclib.compiler import compile_source
 from nclib.errors import LibraryError
 from nclib.program import Program
@@ -84,23 +85,36 @@ class Library:
         return out
 
     def save(self, directory: str | Path) -> None:
+        """Write the library to `directory` (created if needed): its tensors and manifest replace
+        the ones there in one step, so a failure at any point leaves the previous library loadable
+        and unchanged. Other files in an existing library directory are kept."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}, str(directory / TENSORS))
-        (directory / MANIFEST).write_text(json.dumps(self.manifest(), indent=2))
+        if directory.is_dir() and any(directory.iterdir()) and not (directory / MANIFEST).is_file():
+            others = sorted(p.name for p in directory.iterdir())
+            raise SaveError(f"{directory} is not empty and holds no nclib library ({', '.join(others[:5])}"
+                            f"{', ...' if len(others) > 5 else ''}): save the library into a new or empty directory")
+        tensors = save_tensors({k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()})
+        manifest = json.dumps(self.manifest(), indent=2)
+        with atomic_directory(directory, keep=lambda name: name not in (MANIFEST, TENSORS)) as tmp:
+            (tmp / TENSORS).write_bytes(tensors)
+            (tmp / MANIFEST).write_text(manifest)
 
     @classmethod
     def load(cls, directory: str | Path) -> "Library":
         directory = Path(directory)
-        for name in (MANIFEST, TENSORS):
-            if not (directory / name).is_file():
-                raise LibraryError(f"{directory} is not a saved nclib library: {name} is missing")
         try:
-            manifest = json.loads((directory / MANIFEST).read_text())
+            files = read_files(directory, [MANIFEST, TENSORS])  # both from one save, even while another is written
+        except FileNotFoundError as err:
+            missing = f"{Path(err.filename).name} is missing" if directory.is_dir() else "the directory does not exist"
+            raise LibraryError(f"{directory} is not a saved nclib library: {missing}") from None
+        except NotADirectoryError:
+            raise LibraryError(f"{directory} is not a saved nclib library: it is a file, not a directory") from None
+        try:
+            manifest = json.loads(files[MANIFEST].decode("utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise LibraryError(f"{directory / MANIFEST} is corrupt: {err}") from None
         try:
-            tensors = load_file(str(directory / TENSORS))
+            tensors = load_tensors(files[TENSORS])
         except (SafetensorError, OSError, ValueError) as err:
             raise LibraryError(f"{directory / TENSORS} is corrupt: {err}") from None
         return cls.from_manifest(manifest, tensors, where=str(directory))

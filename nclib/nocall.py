@@ -83,15 +83,16 @@ def write_no_call(records: list[dict], out_dir, reference: str | None = None) ->
     """nocall.md (the table), nocall.json (the summary) and nocall_records.jsonl under out_dir;
     returns the table."""
     import json
-    from pathlib import Path
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from nclib.atomic import atomic_directory
+
+    own = ("nocall.md", "nocall.json", "nocall_records.jsonl")
     summary = no_call_summary(records, reference)
     table = format_no_call(summary)
-    (out / "nocall.md").write_text(table + "\n")
-    (out / "nocall.json").write_text(json.dumps(summary, indent=1) + "\n")
-    (out / "nocall_records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    with atomic_directory(out_dir, keep=lambda name: name not in own) as out:  # the three replace the old ones together
+        (out / "nocall.md").write_text(table + "\n")
+        (out / "nocall.json").write_text(json.dumps(summary, indent=1) + "\n")
+        (out / "nocall_records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     return table
 
 

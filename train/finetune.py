@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -31,10 +32,16 @@ from pathlib import Path
 import torch
 import yaml
 
+from nclib.atomic import atomic_directory, atomic_write_text, recover
 from nclib.errors import NclibError
+from nclib.train.checkpoint import CheckpointError, TrainingState, load_checkpoint, save_checkpoint as write_checkpoint
 
 VARIANTS = ("augmented", "baseline")
 SUPERVISION = ("answers", "labels")
+# config fields a rerun may change and still continue the run in output_dir (resume from its checkpoint)
+RESUMABLE_FIELDS = ("steps", "eval_every", "checkpoint_every", "final_eval_n", "save_final", "output_dir")
+# what a run writes into output_dir (all of it removed by `overwrite`)
+RUN_FILES = ("checkpoint", "checkpoint.tmp", "final", "eval", "metrics.jsonl", "config.yaml")
 
 
 class ConfigError(NclibError, ValueError):
@@ -263,6 +270,17 @@ class RecipeConfig:
                               f"routines, got library {self.library!r}")
 
 
+def _refuse_other_run(theirs: dict, mine: dict, what: str) -> None:
+    """ConfigError naming the config fields (other than RESUMABLE_FIELDS) in which a saved run's
+    config `theirs` differs from `mine`; a field missing from `theirs` has its default."""
+    theirs = {**asdict(RecipeConfig()), **theirs}
+    diff = sorted(k for k in set(theirs) | set(mine) if k not in RESUMABLE_FIELDS and theirs.get(k) != mine.get(k))
+    if diff:
+        values = "; ".join(f"{k}: {theirs.get(k)!r} there, {mine.get(k)!r} now" for k in diff[:3])
+        raise ConfigError(f"{what} with a different config (fields {diff}): {values}; use another output_dir, or "
+                          f"--overwrite to replace that run")
+
+
 def batch_indices(step: int, batch_size: int, n: int, seed: int) -> list[int]:
     """Rows of global batch `step`: consecutive slices of per-epoch permutations seeded by
     (seed, epoch), so any step's batch is known without replaying the ones before it."""
@@ -281,11 +299,12 @@ def batch_indices(step: int, batch_size: int, n: int, seed: int) -> list[int]:
 class FinetuneRecipe:
     """setup -> train -> save_final -> evaluate -> cleanup."""
 
-    def __init__(self, cfg: RecipeConfig, stop_at: int | None = None):
+    def __init__(self, cfg: RecipeConfig, stop_at: int | None = None, overwrite: bool = False):
         cfg.validate()
         check_stop_at(stop_at)
         self.cfg = cfg
         self.stop_at = stop_at  # simulate an interruption after this step (tests, resume demos)
+        self.overwrite = overwrite  # replace a different (or the same) run in output_dir and start at step 0
         self.out = Path(cfg.output_dir)
 
     # --- setup -----------------------------------------------------------------------------
@@ -300,6 +319,7 @@ class FinetuneRecipe:
         self.accel = Accelerator(cpu=not torch.cuda.is_available(),
                                  kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
         self.main = self.accel.is_main_process
+        self._claim_output_dir()
         random.seed(cfg.seed)
         torch.manual_seed(cfg.seed)
         self.data, self.test_splits = self._load_data()
@@ -327,7 +347,8 @@ class FinetuneRecipe:
         self.model, self.optimizer = self.accel.prepare(self.model, self.optimizer)
         if self.main:
             self.out.mkdir(parents=True, exist_ok=True)
-            (self.out / "config.yaml").write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
+            atomic_write_text(self.out / "config.yaml", yaml.safe_dump(asdict(cfg), sort_keys=False))
+            self._truncate_metrics()
 
     def _lr_factor(self, step: int) -> float:
         """Linear warm-up over warmup_steps, then linear decay to 0 at the last step."""
@@ -396,40 +417,102 @@ class FinetuneRecipe:
         return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
 
     def save_checkpoint(self) -> None:
+        """output_dir/checkpoint, replaced in one step (nclib.train.checkpoint): a crash at any
+        point leaves the previous checkpoint or this one, complete."""
         if not self.main:
             return
-        ck = self.out / "checkpoint"
-        tmp = self.out / "checkpoint.tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
-        torch.save({"step": self.step, "trainable": self._trainable_state(), "optimizer": self.optimizer.state_dict(),
-                    "scheduler": self.scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
-                    "python_rng": random.getstate(), "config": asdict(self.cfg)}, tmp / "state.pt")
-        if ck.exists():
-            for f in ck.iterdir():
-                f.unlink()
-            ck.rmdir()
-        tmp.rename(ck)  # a crash while writing leaves the previous checkpoint intact
+        write_checkpoint(self.out / "checkpoint", TrainingState.capture(
+            self.step, asdict(self.cfg), self._trainable_state(), self.optimizer, self.scheduler))
+
+    def _claim_output_dir(self) -> None:
+        """Refuse an output_dir that holds a different run (or, with overwrite, clear it), and put
+        back a checkpoint that a crash mid-save left aside. Every rank checks; rank 0 writes."""
+        out, cfg = self.out, self.cfg
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"output_dir {out} is a file, not a directory; choose another output_dir")
+        if self.overwrite:
+            if self.main and out.is_dir():
+                for name in RUN_FILES:
+                    for p in [out / name, *out.glob(f".{name}.tmp-*"), *out.glob(f".{name}.old-*")]:
+                        if p.is_dir() and not p.is_symlink():
+                            shutil.rmtree(p)
+                        elif p.exists() or p.is_symlink():
+                            p.unlink()
+            self.accel.wait_for_everyone()
+            return
+        saved = out / "config.yaml"
+        if saved.is_file():
+            try:
+                theirs = yaml.safe_load(saved.read_text())
+            except (yaml.YAMLError, UnicodeDecodeError) as err:
+                raise ConfigError(f"{saved} is corrupt ({type(err).__name__}); use another output_dir, or --overwrite "
+                                  f"to replace the run there") from None
+            if not isinstance(theirs, dict):
+                raise ConfigError(f"{saved} is not a run config (a {type(theirs).__name__}); use another output_dir, "
+                                  f"or --overwrite to replace the run there")
+            _refuse_other_run(theirs, asdict(cfg), f"{out} holds a run")
+        elif any((out / name).exists() for name in ("metrics.jsonl", "checkpoint", "checkpoint.tmp")):
+            raise ConfigError(f"{out} holds training output but no config.yaml, so it may be another run's; use another "
+                              f"output_dir, or --overwrite to replace it")
+        legacy = out / "checkpoint.tmp"  # the rotation of nclib before the atomic checkpoints
+        if legacy.is_dir() and not (out / "checkpoint").exists():
+            raise CheckpointError(f"{legacy} is the last checkpoint of an interrupted save by an older nclib (a pickle, never "
+                                  f"loaded): restarting would discard it silently; use another output_dir, or --overwrite "
+                                  f"to start this run at step 0")
+        if self.main and out.is_dir():
+            recover(out / "checkpoint")
+        self.accel.wait_for_everyone()
 
     def _maybe_resume(self) -> None:
-        path = self.out / "checkpoint" / "state.pt"
+        ck = self.out / "checkpoint"
+        if not ck.exists():
+            unfinished = sorted(p.name for p in self.out.glob(".checkpoint.tmp-*"))
+            if self.main and (unfinished or (self.out / "metrics.jsonl").exists()):
+                print(f"no complete checkpoint in {self.out}{f' (unfinished, not read: {unfinished})' if unfinished else ''}; "
+                      f"starting at step 0", flush=True)
+            return
+        state = load_checkpoint(ck)
+        _refuse_other_run(state.config, asdict(self.cfg), f"{ck} was written")
+        params = {n: p for n, p in self.model.named_parameters() if p.requires_grad}
+        if set(state.trainable) != set(params):
+            missing, extra = sorted(set(params) - set(state.trainable)), sorted(set(state.trainable) - set(params))
+            raise CheckpointError(f"{ck} does not fit this model: trainable weights missing {missing[:3]}, "
+                                  f"unknown {extra[:3]}; use another output_dir, or --overwrite")
+        for n, t in state.trainable.items():
+            if t.shape != params[n].shape:
+                raise CheckpointError(f"{ck}: weight {n} has shape {tuple(t.shape)}, the model's is {tuple(params[n].shape)}")
+        try:
+            self.optimizer.load_state_dict(state.optimizer)
+            self.scheduler.load_state_dict(state.scheduler)
+        except (KeyError, ValueError, TypeError, RuntimeError) as err:
+            raise CheckpointError(f"{ck}: the optimizer or scheduler state does not fit this run: {err}") from None
+        with torch.no_grad():
+            for n, t in state.trainable.items():
+                params[n].copy_(t)
+        state.restore_rng()
+        self.step = state.step
+        if self.main:
+            print(f"resumed from {ck} at step {self.step}", flush=True)
+
+    def _truncate_metrics(self) -> None:
+        """Drop the metrics rows past the step the run (re)starts from, so that no step appears
+        twice, and a line cut short by a crash."""
+        path = self.out / "metrics.jsonl"
         if not path.is_file():
             return
-        state = torch.load(path, weights_only=False)
-        saved = {k: v for k, v in state["config"].items() if k not in ("steps", "eval_every", "checkpoint_every", "final_eval_n", "save_final")}
-        mine = {k: v for k, v in asdict(self.cfg).items() if k in saved}
-        if saved != mine:
-            diff = sorted(k for k in saved if saved[k] != mine.get(k))
-            raise ConfigError(f"{path} was written with a different config (fields {diff}); use another output_dir")
-        params = dict(self.model.named_parameters())
-        for n, t in state["trainable"].items():
-            params[n].data.copy_(t)
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
-        random.setstate(state["python_rng"])
-        self.step = state["step"]
-        if self.main:
-            print(f"resumed from {path} at step {self.step}", flush=True)
+        kept, dropped = [], 0
+        for line in path.read_bytes().decode("utf-8", errors="replace").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                row = None
+            if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= self.step:
+                kept.append(line + "\n")
+            else:
+                dropped += 1
+        if dropped:
+            atomic_write_text(path, "".join(kept))
+            print(f"{path}: dropped {dropped} row(s) past step {self.step}", flush=True)
 
     # --- training ---------------------------------------------------------------------------
 
@@ -520,8 +603,9 @@ class FinetuneRecipe:
         if not self.cfg.save_final:
             return
         merged = self.accel.unwrap_model(self.model).merge_and_unload()
-        merged.save_pretrained(self.out / "final")
-        self.tokenizer.save_pretrained(self.out / "final")
+        with atomic_directory(self.out / "final") as tmp:  # model and tokenizer replace the old ones together
+            merged.save_pretrained(tmp)
+            self.tokenizer.save_pretrained(tmp)
         self.final_model = merged
 
     def evaluate(self) -> str | None:
@@ -546,6 +630,8 @@ def recipe_main(argv: list[str] | None = None) -> None:
     parser.add_argument("config", help="YAML recipe config (train/configs/*.yaml)")
     parser.add_argument("--stop-at", type=int, default=None, help="stop after this step, as if interrupted (resume by running again)")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override config fields (YAML values)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the run in output_dir (a different one, or this one) and start at step 0")
     a = parser.parse_args(argv)
     cfg = RecipeConfig.from_yaml(a.config)
     if a.set:
@@ -556,7 +642,7 @@ def recipe_main(argv: list[str] | None = None) -> None:
             k, v = item.split("=", 1)
             raw[k] = yaml.safe_load(v)
         cfg = RecipeConfig.from_dict(raw, where=f"{a.config} with --set")
-    recipe = FinetuneRecipe(cfg, stop_at=a.stop_at)
+    recipe = FinetuneRecipe(cfg, stop_at=a.stop_at, overwrite=a.overwrite)
     began = time.time()
     recipe.setup()
     recipe.train()
@@ -565,7 +651,8 @@ def recipe_main(argv: list[str] | None = None) -> None:
         recipe.evaluate()
     elif recipe.main:
         recipe.save_checkpoint()
-        print(f"stopped at step {recipe.step} of {cfg.steps}; run the same command again to resume", flush=True)
+        print(f"stopped at step {recipe.step} of {cfg.steps}; run the same command again (without --overwrite) to resume",
+              flush=True)
     if recipe.main:
         print(f"{cfg.variant}: {recipe.step} steps on {recipe.accel.num_processes} process(es), {time.time() - began:.0f} s wall, "
               f"output in {recipe.out}", flush=True)

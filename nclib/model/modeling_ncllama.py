@@ -20,6 +20,7 @@ from .library import fingerprint, library_fields
 # it, which would otherwise tell a user without nclib to `pip install nclib`, the registry's netcat library.
 from .remote_code import nclib_import_error
 try:
+    from nclib.atomic import atomic_directory
     from nclib.model.reasoning import CallState, NCCall, NCReader, NCRouter, NCWriter, ReasoningModule
 except (ImportError, AttributeError) as err:
     raise nclib_import_error(err) from err
@@ -209,8 +210,20 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
     # --- save / load with the library check --------------------------------------------------
 
     def save_pretrained(self, save_directory, *args, **kwargs):
+        """`PreTrainedModel.save_pretrained`, all or nothing: the new checkpoint replaces the
+        directory in one step (other files there, e.g. a tokenizer's, are kept), and a path that
+        is a file raises SaveError instead of saving nothing."""
         self.config.nc_library_fingerprint = self.reasoning.library.fingerprint()
-        return super().save_pretrained(save_directory, *args, **kwargs)
+        writes = args[0] if args else kwargs.get("is_main_process", True)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            writes = writes and torch.distributed.get_rank() == 0
+        if not writes:
+            return super().save_pretrained(save_directory, *args, **kwargs)  # saves nothing on this rank
+        if kwargs.get("push_to_hub"):
+            kwargs.setdefault("repo_id", os.path.basename(os.path.abspath(save_directory)))
+        weights = ("model.safetensors", "model-", "pytorch_model")  # rewritten by every save: not copied first
+        with atomic_directory(save_directory, keep=lambda name: not name.startswith(weights)) as tmp:
+            return super().save_pretrained(tmp, *args, **kwargs)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *args, library=None, **kwargs):
