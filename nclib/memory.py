@@ -35,6 +35,8 @@ SAFETY = 0.8
 # Estimates below this are not checked (reading the available memory is not free, and nothing
 # this small can exhaust a machine).
 SMALL = 64 * 1024 ** 2
+# What a model whose routine does not fit soft mode should use instead.
+MODEL_ALTERNATIVE = "use nc_machine_mode='hard' or 'worlds' (exact, any window)"
 # Ops whose soft form builds a [V, V] float intermediate per line and batch element.
 SQUARE_OPS = ("add", "sub", "load", "store", "alloc", "mul", "floordiv", "mod")
 TABLE_OPS = ("mul", "floordiv", "mod")
@@ -136,34 +138,37 @@ def soft_estimate(asm: Assembly, batch: int = 1, dtype: torch.dtype = torch.floa
                         state=state, step=step, square=square)
 
 
-def _refuse_message(what: str, window: tuple[int, int], need: int, avail: int, device: torch.device, detail: str) -> str:
+HARD_OR_WORLDS = "run it in hard mode (exact, any window) or worlds mode (mode='worlds')"
+
+
+def _refuse_message(what: str, window: tuple[int, int], need: int, avail: int, device: torch.device, detail: str,
+                    alternative: str) -> str:
     lo, hi = window
     return (f"{what} over the value window [{lo}, {hi}) (V={hi - lo}) needs about {_gib(need)}"
-            f"{f' ({detail})' if detail else ''}, more than the {_gib(avail)} available on {device} allows "
-            f"(limit {SAFETY:.0%}); soft mode grows with V squared (a window of a few thousand values also takes "
-            f"about a minute per item): run it in hard mode (exact, any window) or worlds mode (mode='worlds'), "
-            f"or use a smaller window or batch")
+            f"{f' ({detail})' if detail else ''}, more than {SAFETY:.0%} of the {_gib(avail)} available on {device}; "
+            f"soft mode grows with V squared (a window of a few thousand values also takes "
+            f"about a minute per item): {alternative}, or use a smaller window or batch")
 
 
 def check_bytes(need: int, what: str, window: tuple[int, int], device: torch.device | str = "cpu",
-                detail: str = "") -> None:
+                detail: str = "", alternative: str = HARD_OR_WORLDS) -> None:
     """Raise MemoryLimitError when `need` bytes exceed SAFETY of the memory available on `device`."""
     if need < SMALL:
         return
     device = torch.device(device)
     avail = available_bytes(device)
     if need > SAFETY * avail:
-        raise MemoryLimitError(_refuse_message(what, window, need, avail, device, detail))
+        raise MemoryLimitError(_refuse_message(what, window, need, avail, device, detail, alternative))
 
 
 def check_soft_run(asm: Assembly, batch: int, dtype: torch.dtype, device: torch.device | str, grad: bool = False,
-                   segment: int = 32, tables_built: bool = False) -> SoftEstimate:
+                   segment: int = 32, tables_built: bool = False, alternative: str = HARD_OR_WORLDS) -> SoftEstimate:
     """Refuse (MemoryLimitError) a soft run that cannot fit; returns the estimate otherwise.
     tables_built: the tables already exist on `device` and are not counted again."""
     est = soft_estimate(asm, batch, dtype, grad, segment)
     need = est.total - (est.tables if tables_built else 0)
     check_bytes(need, f"{asm.entry}: a soft-mode run of {batch} item{'s' if batch != 1 else ''}",
-                (asm.lo, asm.lo + asm.V), device, est.describe())
+                (asm.lo, asm.lo + asm.V), device, est.describe(), alternative)
     return est
 
 
@@ -171,4 +176,4 @@ def check_soft_window(name: str, lo: int, V: int, device: torch.device | str = "
     """Refuse a soft-mode routine whose window cannot run even one item: any add, sub, load or
     store line builds a [V, V] float32 intermediate per item."""
     check_bytes(4 * V * V, f"{name}: soft mode (nc_machine_mode='soft')", (lo, lo + V), device,
-                "one V x V float32 intermediate per item and line")
+                "one V x V float32 intermediate per item and line", MODEL_ALTERNATIVE)

@@ -1,7 +1,12 @@
 """NCLlama configuration: a LLaMA config plus the reasoning-module settings and the library."""
 
+import dataclasses
+import difflib
+
 from huggingface_hub.dataclasses import strict
 from transformers import LlamaConfig
+
+from .remote_code import nclib_import_error
 
 WRITER_KINDS = ("tape", "value_head")
 MACHINE_MODES = ("soft", "hard", "worlds")
@@ -96,8 +101,13 @@ class NCLlamaConfig(LlamaConfig):
             self.nc_routines = []
 
     def validate_architecture(self):
-        """Part of `@strict` validation: reasoning-module settings, with the bad value in the message."""
+        """Part of `@strict` validation: reasoning-module settings, with the bad value in the message.
+        An `nc_*` attribute that is not a field (a typo such as nc_max_step) is refused, and so is a
+        soft-mode routine whose window cannot run (MemoryLimitError, `nclib.memory`)."""
         super().validate_architecture()
+        unknown = sorted(k for k in vars(self) if k.startswith("nc_") and k not in nc_field_names())
+        if unknown:
+            raise ValueError(unknown_field_message(unknown[0]))
         if self.nc_writer not in WRITER_KINDS:
             raise ValueError(f"nc_writer must be one of {WRITER_KINDS}, got {self.nc_writer!r}")
         if self.nc_machine_mode not in MACHINE_MODES:
@@ -125,10 +135,29 @@ class NCLlamaConfig(LlamaConfig):
                                  f"one per output value, at most V={routine['V']}; got {labels!r}")
             if routine["V"] < 2:
                 raise ValueError(f"nc_routines[{i}] ({routine['name']!r}): value range V must be >= 2, got {routine['V']}")
+            if self.nc_machine_mode == "soft":
+                try:  # lazy, in try: this file also runs as saved remote code, whose import check skips try blocks
+                    from nclib.memory import check_soft_window
+                except ImportError as err:
+                    raise nclib_import_error(err) from err
+
+                check_soft_window(routine["name"], routine["lo"], routine["V"])
 
     @property
     def nc_max_args(self) -> int:
         return max([len(r["args"]) for r in self.nc_routines] + [1])
+
+
+def nc_field_names() -> set[str]:
+    """The reasoning-module fields of `NCLlamaConfig` (every `nc_*` setting it knows)."""
+    return {f.name for f in dataclasses.fields(NCLlamaConfig) if f.name.startswith("nc_")}
+
+
+def unknown_field_message(name: str) -> str:
+    """One line naming an unknown `nc_*` setting and the closest real one."""
+    close = difflib.get_close_matches(name, sorted(nc_field_names()), n=1)
+    hint = f"did you mean {close[0]}?" if close else f"the nc_* fields are {', '.join(sorted(nc_field_names()))}"
+    return f"unknown NCLlama config field {name!r}: {hint}"
 
 
 __all__ = ["NCLlamaConfig"]

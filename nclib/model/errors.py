@@ -28,4 +28,13 @@ class MissingDefaultError(NCLlamaError, ImportError):
     """An embedded default (SmolLM2 GGUF, LLaMA-3.2 tokenizer) is not installed."""
 
 
-__all__ = ["NCLlamaError", "LibraryMismatchError", "UnsupportedBaseModelError", "TokenizerStyleError", "MissingDefaultError"]
+class MissingModuleWeightsError(NCLlamaError, ValueError):
+    """A checkpoint lacks weights of the reasoning module (router, reader, writer or library)."""
+
+
+class ModelPathError(NCLlamaError, FileNotFoundError):
+    """A model name is neither an existing directory nor loadable from the (offline) hub."""
+
+
+__all__ = ["NCLlamaError", "LibraryMismatchError", "UnsupportedBaseModelError", "TokenizerStyleError", "MissingDefaultError",
+           "MissingModuleWeightsError", "ModelPathError"]

@@ -98,6 +98,27 @@ class RoutineTensors(nn.Module):
         return {k.replace("__", "."): getattr(self, k) for k in self.names}
 
 
+def _check_tensor_shapes(config, shapes: dict) -> None:
+    """Refuse, before allocating, library tensor shapes that a hand-edited config blew up: each
+    routine's constants are [C, V] for its window, and all of them must fit in memory."""
+    import math
+
+    from nclib.memory import SAFETY, SMALL, available_bytes, _gib  # lazy: this file also runs as saved remote code
+    from nclib.errors import MemoryLimitError
+
+    windows = {_safe(r["name"]): r.get("V") for r in config.nc_routines or []}
+    for r, tensors in shapes.items():
+        consts = tensors.get("consts")
+        if consts and windows.get(r) is not None and list(consts[0])[1:] != [windows[r]]:
+            raise LibraryMismatchError(f"nc_library_tensors: constants of routine {r!r} have shape {consts[0]}, "
+                                       f"but its window holds V={windows[r]} values (the config was edited)")
+    need = 4 * sum(math.prod(shape) for tensors in shapes.values() for shape, _ in tensors.values())
+    if need >= SMALL and need > SAFETY * available_bytes():
+        raise MemoryLimitError(f"nc_library_tensors: the library tensors need about {_gib(need)}, more than "
+                               f"{SAFETY:.0%} of the {_gib(available_bytes())} available; the config's shapes are wrong or the "
+                               "windows too large for soft mode")
+
+
 class LibraryTensors(nn.Module):
     """All routines' tensors (`routines.<name>.<tensor>`) and their compiled programs."""
 
@@ -105,6 +126,7 @@ class LibraryTensors(nn.Module):
         super().__init__()
         self.config = config
         shapes = config.nc_library_tensors or {}
+        _check_tensor_shapes(config, shapes)
         self.routines = nn.ModuleDict({r: RoutineTensors(s, config.nc_train_library) for r, s in shapes.items()})
         self._programs = None
 

@@ -11,8 +11,8 @@ from transformers.cache_utils import Cache
 from transformers.modeling_outputs import CausalLMOutputWithPast
 from transformers.models.llama.modeling_llama import LlamaPreTrainedModel
 
-from .configuration_ncllama import NCLlamaConfig
-from .errors import LibraryMismatchError, UnsupportedBaseModelError
+from .configuration_ncllama import NCLlamaConfig, nc_field_names, unknown_field_message
+from .errors import LibraryMismatchError, MissingModuleWeightsError, ModelPathError, UnsupportedBaseModelError
 from .library import fingerprint, library_fields
 # absolute: the reasoning module is a package, and transformers' remote-code copy follows only
 # single-file relative imports (a trust_remote_code load needs nclib installed anyway: the library
@@ -21,6 +21,7 @@ from .library import fingerprint, library_fields
 from .remote_code import nclib_import_error
 try:
     from nclib.atomic import atomic_directory
+    from nclib.errors import ArgumentError
     from nclib.model.reasoning import CallState, NCCall, NCReader, NCRouter, NCWriter, ReasoningModule
 except (ImportError, AttributeError) as err:
     raise nclib_import_error(err) from err
@@ -182,6 +183,9 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         The backbone's modules are reused as they are (no copy); its outputs are unchanged wherever
         the module does not fire, which is everywhere until the router is trained or a call is forced.
         """
+        unknown = [k for k in reasoning_kwargs if k not in nc_field_names()]
+        if unknown:
+            raise ArgumentError(f"from_base: {unknown_field_message(unknown[0])} (reasoning_kwargs take NCLlama's nc_* config fields)")
         base, tokenizer = _load_base(model_or_path, tokenizer, gguf_file)
         base_dict = {k: v for k, v in base.config.to_dict().items() if k not in _DROP_FROM_BASE}
         fields, tensors = library_fields(library)
@@ -196,6 +200,14 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
                                                    symbol_routines))
         fields.update(reasoning_kwargs)
         config = NCLlamaConfig(**base_dict, **fields)
+        if config.nc_machine_mode == "soft":
+            try:  # in try: transformers' remote-code import check skips it (see the nclib imports above)
+                from nclib.memory import MODEL_ALTERNATIVE, check_soft_run
+            except ImportError as err:
+                raise nclib_import_error(err) from err
+
+            for prog in _routine_programs(library):  # one call; a batch of calls needs more
+                check_soft_run(prog.asm, 1, torch.float32, "cpu", alternative=MODEL_ALTERNATIVE)
         config.nc_library_fingerprint = fingerprint(tensors)
         config.dtype = base.dtype
         with torch.device("meta"):
@@ -226,12 +238,29 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
             return super().save_pretrained(tmp, *args, **kwargs)
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path, *args, library=None, **kwargs):
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, library=None, fresh_reasoning: bool = False, **kwargs):
         """`PreTrainedModel.from_pretrained`, then a check that the library tensors are the ones
-        saved (fingerprint), and, with `library=`, that the checkpoint holds that library."""
-        model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        saved (fingerprint), and, with `library=`, that the checkpoint holds that library.
+
+        A name that is not an existing directory fails at once when it looks like a path, when the
+        hub is switched off (HF_HUB_OFFLINE) or cannot be reached (unless the hub cache holds it).
+        A checkpoint without the reasoning module's weights (router, reader, writer) is refused:
+        fresh weights would silently give a model that never calls. `fresh_reasoning=True` accepts
+        that and starts those modules fresh (the library tensors must still be there)."""
+        kwargs = _resolve_model_name(pretrained_model_name_or_path, kwargs)
+        with_info = kwargs.pop("output_loading_info", False)
+        model, info = super().from_pretrained(pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs)
+        missing = sorted(k for k in info.get("missing_keys", ()) if k.startswith("reasoning."))
+        library_missing = [k for k in missing if k.startswith("reasoning.library.")]
+        if missing and (library_missing or not fresh_reasoning):
+            shown = library_missing or missing
+            more = f" and {len(shown) - 4} more" if len(shown) > 4 else ""
+            what = ("the library tensors, which cannot be rebuilt" if library_missing else
+                    "its router/reader/writer weights: a fresh module never calls; pass fresh_reasoning=True to start them fresh")
+            raise MissingModuleWeightsError(f"{pretrained_model_name_or_path}: the checkpoint lacks reasoning-module weights "
+                                            f"{', '.join(shown[:4])}{more} ({what})")
         model.check_library(library)
-        return model
+        return (model, info) if with_info else model
 
     def check_library(self, library=None) -> None:
         """Raise LibraryMismatchError if the tensors do not match the saved fingerprint, or the
@@ -240,6 +269,10 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         want = self.config.nc_library_fingerprint
         if self.config.nc_routines:
             self.reasoning.library.programs()  # recompiles and checks every routine's table hash now, not at the first call
+        if want is None and self.config.nc_library_tensors:
+            raise LibraryMismatchError(
+                "the config's nc_library_fingerprint is null, so the library tensors cannot be checked against it; "
+                "restore the value saved with the model (save_pretrained writes it)")
         if want is not None and got != want:
             raise LibraryMismatchError(
                 f"the library tensors in the checkpoint do not match its config (fingerprint {got[:12]} != {want[:12]}): "
@@ -317,6 +350,64 @@ def _load_base(model_or_path, tokenizer, gguf_file):
     if not isinstance(model_or_path, LlamaForCausalLM):
         _check_llama(getattr(model_or_path, "config", None), type(model_or_path).__name__)
     return model_or_path, tokenizer
+
+
+def _routine_programs(library) -> list:
+    """The Programs of `library` (an nclib.Library, a list of Programs or one Program)."""
+    if library is None:
+        return []
+    if hasattr(library, "asm"):
+        return [library]
+    return [library[n] for n in library.names] if hasattr(library, "names") else list(library)
+
+
+def _hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether the hub endpoint accepts a TCP connection within `timeout` seconds (the name
+    lookup runs in a thread, since it cannot be given a timeout itself)."""
+    import socket
+    import threading
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    ok = []
+
+    def probe():
+        try:
+            socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
+            ok.append(True)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout + 0.5)
+    return bool(ok)
+
+
+def _resolve_model_name(name, kwargs: dict) -> dict:
+    """Fail at once, naming the path, for a model name that is neither a directory nor loadable
+    from the hub; a hub id that only the cache holds loads with local_files_only."""
+    import re
+
+    if not isinstance(name, (str, os.PathLike)) or os.path.isdir(os.fspath(name)):
+        return kwargs
+    path = os.fspath(name)
+    hint = "pass the directory a model was saved to (save_pretrained / nclib train output_dir/final)"
+    hub_id = re.fullmatch(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?", path) is not None and not path.endswith((".", "-"))
+    if not hub_id:
+        raise ModelPathError(f"model directory {path!r} does not exist ({os.path.abspath(os.path.expanduser(path))}); {hint}")
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = isinstance(try_to_load_from_cache(path, "config.json"), str)
+    flags = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    offline = kwargs.get("local_files_only") or any(os.environ.get(f, "").lower() in ("1", "true", "yes", "on") for f in flags)
+    if not offline and not _hub_reachable():
+        offline = True
+        kwargs = {**kwargs, "local_files_only": True}
+    if offline and not cached:
+        raise ModelPathError(f"{path!r} is not a local directory and the Hugging Face hub is offline or unreachable "
+                             f"(nothing cached under that id); {hint}")
+    return kwargs
 
 
 def _check_llama(config, cls_name: str | None = None) -> None:
