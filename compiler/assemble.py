@@ -40,6 +40,7 @@ class AsmLine:
     loc: tuple[int, int] = (0, 0)
     function: str = ""
     note: str = ""
+    values: tuple = ()  # fault lines of a routine error: the operands formatted into `note`
 
 
 @dataclass
@@ -209,7 +210,7 @@ def _expand(fn: IRFunction, ins: Instr, functions: dict[str, IRFunction], lines:
     if op == "ret":
         return [AsmLine("mov", dst=RV, a=_operand(fn, ins.args[0]), **loc), AsmLine("ret", **loc)]
     if op == "fault":
-        return [AsmLine("fault", note=ins.note, **loc)]
+        return [AsmLine("fault", imm=ins.imm, note=ins.note, values=tuple(_operand(fn, a) for a in ins.args), **loc)]
     args = [_operand(fn, a) for a in ins.args] + [0, 0, 0]
     dst = fn.phys[ins.dst] if ins.dst is not None else 0
     if op == "mov" and args[0] == ("r", dst):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from nclib.compiler.ir import Const, Instr, IRFunction, Label
-from nclib.compiler.validate import BINOPS, CMPOPS, ModuleInfo, _const_int, _is_range
+from nclib.compiler.validate import BINOPS, CMPOPS, TYPE_NAMES, ModuleInfo, _const_int, _is_range, expr_kind
 
 
 class FunctionLowering:
@@ -41,16 +41,7 @@ class FunctionLowering:
             self.loc = (node.lineno, node.col_offset + 1)
 
     def kind(self, node: ast.AST) -> str:
-        if isinstance(node, ast.Name):
-            return self.kinds.get(node.id, "int")
-        if isinstance(node, ast.List) or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
-                                          and (isinstance(node.left, ast.List) or isinstance(node.right, ast.List))):
-            return "list"
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.info.functions:
-            return "list" if self.info.returns[node.func.id] == "list" else "int"
-        if isinstance(node, ast.IfExp):
-            return self.kind(node.body)
-        return "int"
+        return expr_kind(self.kinds, self.info.returns, node)
 
     # -- functions -------------------------------------------------------------------------
     def lower(self) -> IRFunction:
@@ -126,6 +117,41 @@ class FunctionLowering:
         self.emit(op, old, [old, value])
         self.emit("store", None, [base, index, old], imm=1, check=True)
 
+    def stmt_Raise(self, node: ast.Raise) -> None:
+        exc = node.exc
+        arg = exc.args[0] if isinstance(exc, ast.Call) and exc.args else None
+        kind = exc.func if isinstance(exc, ast.Call) else exc
+        self.routine_error(kind.attr if isinstance(kind, ast.Attribute) else kind.id, arg)
+
+    def stmt_Assert(self, node: ast.Assert) -> None:
+        fail, end = self.label("assertfail"), self.label("assertok")
+        self.cond(node.test, fail)
+        self.emit("jmp", target=end)
+        self.place(fail)
+        self.at(node)
+        self.routine_error("AssertionError", node.msg)
+        self.place(end)
+
+    def routine_error(self, kind: str, message: ast.AST | None) -> None:
+        """A fault line that stops the batch element with nclib.RoutineError("file:line: kind: message").
+        The note is a str.format template; the values of an f-string's fields are its operands."""
+        text, values = "", []
+        if isinstance(message, ast.Constant):
+            text = str(message.value).replace("{", "{{").replace("}", "}}")
+        elif isinstance(message, ast.JoinedStr):
+            for part in message.values:
+                if isinstance(part, ast.Constant):
+                    text += str(part.value).replace("{", "{{").replace("}", "}}")
+                else:
+                    value = self.expr(part.value)
+                    if isinstance(value, str) and not value.startswith("%"):
+                        copy = self.temp()
+                        self.emit("mov", copy, [value])
+                        value = copy
+                    values.append(value)
+                    text += "{}"
+        self.emit("fault", args=values, imm=1, note=f"{kind}: {text}" if text else kind)
+
     def stmt_Return(self, node: ast.Return) -> None:
         value = Const(0) if node.value is None else self.expr(node.value)
         self.emit("ret", args=[value])
@@ -173,27 +199,49 @@ class FunctionLowering:
             rev = not _is_range(it)
             call = it.args[0] if rev else it
             args = call.args
-            start = self.expr(args[0]) if len(args) >= 2 else Const(0)
-            stop = self.expr(args[1] if len(args) >= 2 else args[0])
             step = _const_int(args[2]) if len(args) == 3 else 1
+            start = self.expr(args[0]) if len(args) >= 2 else Const(0)
+            stop_node = args[1] if len(args) >= 2 else args[0]
+            # A stop written as P - N (e.g. len(a) - 1) is kept as the two sums P and N, and the
+            # counter is compared as counter + N < P: when Python's loop does not run (P < N) no
+            # negative value is ever formed, so an unsigned window does not overflow.
+            pos, neg = _terms(stop_node) if step > 0 else ([stop_node], [])
+            shift = None
+            if neg:
+                stop, shift = self.sum_of(pos), self.sum_of(neg)
+                kept = self.temp()
+                self.emit("mov", kept, [shift])
+                shift = kept
+            else:
+                stop = self.expr(stop_node)
             limit = self.temp()  # range() is evaluated once, so later writes to `stop` do not matter
             if rev:
-                # counter runs from stop down to start + 1; the element is counter - 1, so the
-                # counter never leaves [start, stop] (no spurious overflow below start).
+                # counter runs from P down to start + N + 1; the element is counter - N - 1, so the
+                # counter never leaves [start + N, P] (no spurious overflow below start).
                 self.emit("mov", counter, [stop])
-                self.emit("mov", limit, [start])
+                if shift is not None:
+                    self.emit("add", limit, [start, shift])
+                else:
+                    self.emit("mov", limit, [start])
                 self.place(top)
                 test = self.temp()
                 self.emit("gt", test, [counter, limit])
                 self.emit("jz", args=[test], target=end)
                 self.emit("sub", counter, [counter, Const(1)])
-                self.emit("mov", var, [counter])
+                if shift is not None:
+                    self.emit("sub", var, [counter, shift])
+                else:
+                    self.emit("mov", var, [counter])
             else:
                 self.emit("mov", counter, [start])
                 self.emit("mov", limit, [stop])
                 self.place(top)
                 test = self.temp()
-                self.emit("lt" if step > 0 else "gt", test, [counter, limit])
+                if shift is not None:
+                    self.emit("add", test, [counter, shift])
+                    self.emit("lt", test, [test, limit])
+                else:
+                    self.emit("lt" if step > 0 else "gt", test, [counter, limit])
                 self.emit("jz", args=[test], target=end)
                 self.emit("mov", var, [counter])
                 self.emit("add" if step > 0 else "sub", counter, [counter, Const(abs(step))])
@@ -211,6 +259,16 @@ class FunctionLowering:
         self.loop_body(node.body, top, end)
         self.emit("jmp", target=top)
         self.place(end)
+
+    def sum_of(self, terms: list[ast.AST]):
+        """The operand holding the sum of `terms` (left to right)."""
+        acc = self.expr(terms[0])
+        for term in terms[1:]:
+            value = self.expr(term)
+            out = self.temp()
+            self.emit("add", out, [acc, value])
+            acc = out
+        return acc
 
     # -- conditions ------------------------------------------------------------------------
     def cond(self, node: ast.AST, false_label: str) -> None:
@@ -315,7 +373,41 @@ class FunctionLowering:
         self.emit("not" if isinstance(node.op, ast.Not) else "neg", out, [a])
         return out
 
+    def list_equality(self, a, b, dst):
+        """1 when lists a and b have the same length and elements (Python's == on lists), else 0."""
+        out, n, i, x, y, test = (self.temp() for _ in range(6))
+        top, end = self.label("listeq"), self.label("endlisteq")
+        self.emit("load", n, [a, Const(0)])
+        self.emit("load", x, [b, Const(0)])
+        self.emit("eq", out, [n, x])
+        self.emit("jz", args=[out], target=end)
+        self.emit("mov", i, [Const(0)])
+        self.place(top)
+        self.emit("lt", test, [i, n])
+        self.emit("jz", args=[test], target=end)
+        self.emit("load", x, [a, i], imm=1)
+        self.emit("load", y, [b, i], imm=1)
+        self.emit("eq", out, [x, y])
+        self.emit("jz", args=[out], target=end)
+        self.emit("add", i, [i, Const(1)])
+        self.emit("jmp", target=top)
+        self.place(end)
+        return self.expr_result(out, dst)
+
+    def expr_result(self, value, dst):
+        if dst is not None:
+            self.emit("mov", dst, [value])
+            return dst
+        return value
+
     def expr_Compare(self, node: ast.Compare, dst):
+        if self.kind(node.left) == "list":  # validation allows only list == list and list != list
+            a, b = self.expr(node.left), self.expr(node.comparators[0])
+            if isinstance(node.ops[0], ast.Eq):
+                return self.list_equality(a, b, dst)
+            out = self.out(dst)
+            self.emit("not", out, [self.list_equality(a, b, None)])
+            return out
         left = self.expr(node.left)
         if len(node.ops) == 1:
             right = self.expr(node.comparators[0])
@@ -357,14 +449,182 @@ class FunctionLowering:
         return out
 
     def expr_Subscript(self, node: ast.Subscript, dst):
+        if isinstance(node.slice, ast.Slice):
+            return self.slice(node, dst)
         base, index = self.expr(node.value), self.expr(node.slice)
         self.at(node)
         out = self.out(dst)
         self.emit("load", out, [base, index], imm=1, check=True)
         return out
 
+    def slice(self, node: ast.Subscript, dst):
+        """a[i:j] as a new list, with Python's clamping: a negative literal counts from the end, bounds
+        are clipped to [0, len(a)], and an empty list results when i >= j. a[::-1]: a reversed copy."""
+        sl = node.slice
+        base = self.expr(node.value)
+        n = self.temp()
+        self.emit("load", n, [base, Const(0)])
+        if sl.step is not None:  # a[::-1]
+            out, value, j, last = self.temp("list"), self.temp(), self.temp(), self.temp()
+            self.emit("alloc", out, [n])
+
+            def body(i):
+                self.emit("load", value, [base, i], imm=1)
+                self.emit("sub", j, [last, i])
+                self.emit("store", None, [out, j, value], imm=1)
+
+            self.emit("max", last, [n, Const(1)])
+            self.emit("sub", last, [last, Const(1)])
+            self.counted_loop(Const(0), n, body)
+            return self.expr_result(out, dst)
+
+        def bound(part, default):
+            if part is None:
+                return default
+            literal = _const_int(part)
+            value = self.temp()
+            if literal is not None and literal < 0:  # max(n, k) - k: len - k clipped at 0, never negative
+                self.emit("max", value, [n, Const(-literal)])
+                self.emit("sub", value, [value, Const(-literal)])
+                return value
+            self.emit("max", value, [self.expr(part), Const(0)])
+            self.emit("min", value, [value, n])
+            return value
+
+        start = bound(sl.lower, Const(0))
+        stop = bound(sl.upper, n)
+        if sl.lower is not None:
+            clipped = self.temp()
+            self.emit("max", clipped, [stop, start])
+            stop = clipped
+        return self.expr_result(self.copy_list(base, start, stop, None), dst)
+
+    def counted_loop(self, start, stop, body) -> None:
+        """for i in range(start, stop): body(i) -- `body` emits the loop body given the counter."""
+        i, test = self.temp(), self.temp()
+        top, end = self.label("copy"), self.label("endcopy")
+        self.emit("mov", i, [start])
+        self.place(top)
+        self.emit("lt", test, [i, stop])
+        self.emit("jz", args=[test], target=end)
+        body(i)
+        self.emit("add", i, [i, Const(1)])
+        self.emit("jmp", target=top)
+        self.place(end)
+
+    def copy_list(self, src, start, stop, dst, extra: int = 0):
+        """A new list holding src[start:stop] (0 <= start <= stop <= len(src)), with `extra` more
+        cells at its end; returns its address."""
+        n = self.temp()
+        self.emit("sub", n, [stop, start])
+        size = n
+        if extra:
+            size = self.temp()
+            self.emit("add", size, [n, Const(extra)])
+        out = self.temp("list")  # not dst: src or the bounds may be read from it
+        self.emit("alloc", out, [size])
+        value, j = self.temp(), self.temp()
+
+        def body(i):
+            self.emit("load", value, [src, i], imm=1)
+            self.emit("sub", j, [i, start])
+            self.emit("store", None, [out, j, value], imm=1)
+
+        self.counted_loop(start, stop, body)
+        return out
+
+    def method_append(self, owner: str, args: list, dst):
+        """owner.append(v): when the list is the last block of memory (its end is the heap pointer)
+        it grows in place by one cell; otherwise it moves to a fresh block one cell longer (the name
+        is rebound; validation ensures no other name holds the old address)."""
+        value = args[0]
+        n, end, test = self.temp(), self.temp(), self.temp()
+        moved, done = self.label("grow"), self.label("appended")
+        self.emit("load", n, [owner, Const(0)])
+        self.emit("add", end, [owner, n])
+        self.emit("add", end, [end, Const(1)])
+        self.emit("eq", test, [end, "%hp"])
+        self.emit("jz", args=[test], target=moved)
+        self.emit("alloc", self.temp(), [Const(0)])  # reserves the cell at the heap pointer
+        self.emit("store", None, [owner, n, value], imm=1)
+        self.emit("add", n, [n, Const(1)])
+        self.emit("store", None, [owner, Const(0), n])
+        self.emit("jmp", target=done)
+        self.place(moved)
+        new = self.copy_list(owner, Const(0), n, None, extra=1)
+        self.emit("store", None, [new, n, value], imm=1)
+        self.emit("mov", owner, [new])
+        self.place(done)
+        return Const(0)
+
+    def method_pop(self, owner: str, args: list, dst):
+        """owner.pop() / owner.pop(i): the element, and the later elements move down one cell."""
+        n, out = self.temp(), self.temp()
+        self.emit("load", n, [owner, Const(0)])
+        if not args or (isinstance(args[0], Const) and args[0].value == -1):
+            ok = self.temp()
+            self.emit("gt", ok, [n, Const(0)])
+            self.guard(ok, "IndexError: pop from empty list")
+            self.emit("sub", n, [n, Const(1)])
+            self.emit("load", out, [owner, n], imm=1)
+            self.emit("store", None, [owner, Const(0), n])
+            return out
+        index = args[0]
+        self.emit("load", out, [owner, index], imm=1, check=True)
+        value, j = self.temp(), self.temp()
+
+        def body(i):
+            self.emit("add", j, [i, Const(1)])
+            self.emit("load", value, [owner, j], imm=1)
+            self.emit("store", None, [owner, i, value], imm=1)
+
+        self.emit("sub", n, [n, Const(1)])
+        self.counted_loop(index, n, body)
+        self.emit("store", None, [owner, Const(0), n])
+        return out
+
+    def method_copy(self, owner: str, args: list, dst):
+        n = self.temp()
+        self.emit("load", n, [owner, Const(0)])
+        return self.copy_list(owner, Const(0), n, dst)
+
+    def guard(self, ok, message: str) -> None:
+        """Stop with a routine error carrying `message` unless `ok` is nonzero."""
+        fine = self.label("ok")
+        self.emit("jnz", args=[ok], target=fine)
+        self.emit("fault", imm=1, note=message)
+        self.place(fine)
+
+    def truncating_division(self, a, b, dst):
+        """int(a / b) = a // b, plus 1 when the division is inexact and the signs differ (Python's //
+        rounds down, int() of the quotient rounds toward zero)."""
+        q, r, inexact, neg_a, neg_b, fix = (self.temp() for _ in range(6))
+        self.emit("floordiv", q, [a, b])
+        self.emit("mod", r, [a, b])
+        self.emit("ne", inexact, [r, Const(0)])
+        self.emit("lt", neg_a, [a, Const(0)])
+        self.emit("lt", neg_b, [b, Const(0)])
+        self.emit("ne", fix, [neg_a, neg_b])
+        self.emit("min", fix, [fix, inexact])
+        out = self.out(dst)
+        self.emit("add", out, [q, fix])
+        return out
+
     def expr_Call(self, node: ast.Call, dst):
+        if isinstance(node.func, ast.Attribute):
+            owner = self.expr(node.func.value)
+            args = [self.expr(a) for a in node.args]
+            self.at(node)
+            return getattr(self, "method_" + node.func.attr)(owner, args, dst)
         name = node.func.id
+        if name == "isinstance":
+            types = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
+            return Const(int(self.kind(node.args[0]) in {TYPE_NAMES[t.id] for t in types}))
+        if name == "int":
+            inner = node.args[0]
+            if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Div):
+                return self.truncating_division(self.expr(inner.left), self.expr(inner.right), dst)
+            return self.expr(inner, dst)
         args = [self.expr(a) for a in node.args]
         self.at(node)
         if name == "len":
@@ -385,6 +645,15 @@ class FunctionLowering:
         out = self.out(dst, "list" if self.info.returns[name] == "list" else "int")
         self.emit("call", out, args, target=name)
         return out
+
+
+def _terms(node: ast.AST) -> tuple[list[ast.AST], list[ast.AST]]:
+    """An expression of + and - as (terms added, terms subtracted): a - (b - c) + d -> [a, c, d], [b]."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        lp, ln = _terms(node.left)
+        rp, rn = _terms(node.right)
+        return (lp + rp, ln + rn) if isinstance(node.op, ast.Add) else (lp + rn, ln + rp)
+    return [node], []
 
 
 def ast_to_ir(info: ModuleInfo) -> dict[str, IRFunction]:

@@ -38,10 +38,7 @@ def compile_source(source: str, entry: str, values: tuple[int, int] = (0, 256), 
     except SyntaxError as err:
         raise CompileError([Problem(file, err.lineno or 0, err.offset or 0, "Python syntax error", str(err.msg))]) from None
     tree = desugar(tree, file)
-    info = validate(tree, file)
-    if entry not in info.functions:
-        known = ", ".join(info.functions) or "none"
-        raise CompileError([Problem(file, 1, 1, f"entry function {entry!r}", f"it is not defined in the source (defined: {known})")])
+    info = validate(tree, file, entry)
     functions = ast_to_ir(info)
     functions = {name: functions[name] for name in reachable_functions(functions, entry)}
     n_regs = max(allocate(fn) for fn in functions.values())

@@ -19,7 +19,10 @@ IR instructions (`Instr.op`):
     jz    a, L / jnz a, L   go to L if a == 0 / a != 0
     call  dst, f, args...   dst = f(args...)
     ret   a                 return a
-    fault msg               stop with a runtime fault (e.g. a function ended without its value)
+    fault msg               stop with a runtime fault (e.g. a function ended without its value);
+                            imm 1: a routine error (raise, failed assert), msg "Type: text"; its
+                            args are the values of an f-string message, in order
+    %hp                     a read-only virtual register naming the heap pointer (list append)
 
 Lists live in memory as [length, e0, e1, ...]; a list value is the address of its length cell.
 """

@@ -12,6 +12,7 @@ from nclib.compiler.ir import Instr, IRFunction, Label
 
 RV, HP, SCRATCH = 0, 1, 2
 FIRST_FREE = 3
+PINNED = {"%hp": HP}  # virtual registers that name a reserved register (read only in the IR)
 
 
 def successors(body: list) -> list[list[int]]:
@@ -81,7 +82,7 @@ def allocate(fn: IRFunction) -> int:
         neighbours[p] |= set(fn.params) - {p}
     # Variables read before any assignment (Python would raise UnboundLocalError) are live at
     # entry; they interfere with the parameters so they cannot clobber an argument.
-    for v in sorted(live_at_entry - set(fn.params)):
+    for v in sorted(live_at_entry - set(fn.params) - PINNED.keys()):
         note(v)
         for p in fn.params:
             neighbours[v].add(p)
@@ -90,9 +91,10 @@ def allocate(fn: IRFunction) -> int:
         if not isinstance(item, Instr):
             continue
         for v in item.uses() + item.defs():
-            note(v)
+            if v not in PINNED:
+                note(v)
         for d in item.defs():
-            for v in out - {d}:
+            for v in out - {d} - PINNED.keys():
                 note(v)
                 neighbours[d].add(v)
                 neighbours[v].add(d)
@@ -103,5 +105,5 @@ def allocate(fn: IRFunction) -> int:
         while c in taken:
             c += 1
         colour[v] = c
-    fn.phys = {v: FIRST_FREE + c for v, c in colour.items()}
+    fn.phys = {v: FIRST_FREE + c for v, c in colour.items()} | PINNED
     return FIRST_FREE + (max(colour.values()) + 1 if colour else 0)

@@ -7,11 +7,15 @@ anything is built; the user's code is only parsed, never executed.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass, field
 
 from nclib.errors import CompileError, Problem
 
-BUILTINS = {"len": 1, "abs": 1, "min": None, "max": None}
+BUILTINS = {"len": 1, "abs": 1, "min": None, "max": None, "isinstance": 2, "int": 1}
+# isinstance(x, T): decided at compile time from x's kind; T is one of these names (or a tuple of them)
+TYPE_NAMES = {"int": "int", "bool": None, "float": None, "str": None, "list": "list", "tuple": None, "dict": None,
+              "set": None, "complex": None}
 
 # Node types the lowering understands; anything else is reported with the hint below.
 HINTS = {
@@ -19,7 +23,6 @@ HINTS = {
     ast.Import: "remove the import; only the functions of this source can be called",
     ast.ImportFrom: "remove the import; only the functions of this source can be called",
     ast.Try: "remove the try; faults stop the machine and are reported by Program.__call__",
-    ast.Raise: "return a sentinel value instead of raising",
     ast.With: "remove the with block",
     ast.Lambda: "define a named function with def",
     ast.Global: "pass the value as a parameter",
@@ -37,10 +40,9 @@ HINTS = {
     ast.AsyncFor: "write a plain for loop",
     ast.AsyncWith: "remove the with block",
     ast.Delete: "overwrite the value instead of deleting it",
-    ast.Assert: "check the condition with if and return a sentinel value",
     ast.Attribute: "use the builtins len/min/max/abs and indexing; methods such as append are not available (preallocate with [0] * n)",
     ast.Starred: "pass arguments one by one",
-    ast.Slice: "index one element at a time in a loop",
+    ast.Slice: "assign the elements one at a time in a loop",
     ast.JoinedStr: "return numbers, not strings",
     ast.NamedExpr: "assign on its own line",
     ast.Tuple: "tuples are only accepted on both sides of an assignment (a, b = b, a)",
@@ -49,9 +51,21 @@ HINTS = {
 if hasattr(ast, "TryStar"):
     HINTS[ast.TryStar] = HINTS[ast.Try]
 
+METHODS = {"append": (1, 1), "pop": (0, 1), "copy": (0, 0)}  # list methods: (fewest, most) arguments
+METHOD_HINTS = {
+    "index": "write a loop that finds the index",
+    "count": "count the matches in a loop",
+    "sort": "call a sort function defined in this source",
+    "reverse": "swap the elements from both ends in a loop",
+    "insert": "shift the elements in a loop (or build a new list with append)",
+    "remove": "find the index in a loop, then shift the later elements down",
+    "extend": "append the elements one by one in a loop",
+    "clear": "start a new list with []",
+}
+
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.FloorDiv: "floordiv", ast.Mod: "mod"}
 BINOP_HINTS = {
-    ast.Div: "use // for integer division",
+    ast.Div: "true division gives a float; write a // b (rounds down) or int(a / b) (rounds toward zero)",
     ast.Pow: "multiply in a loop",
     ast.LShift: "multiply by a power of two",
     ast.RShift: "divide with // by a power of two",
@@ -71,6 +85,7 @@ class ModuleInfo:
     functions: dict[str, ast.FunctionDef]
     kinds: dict[str, dict[str, str]] = field(default_factory=dict)  # function -> variable -> kind
     returns: dict[str, str] = field(default_factory=dict)  # function -> "int" | "list" | "none"
+    tuples: set[str] = field(default_factory=set)  # functions whose every return is a tuple
 
 
 def _construct(node: ast.AST) -> str:
@@ -133,7 +148,10 @@ class Validator(ast.NodeVisitor):
         if node.id in ("True", "False"):
             return
         if isinstance(node.ctx, ast.Load) and node.id not in self.locals:
-            if node.id in self.functions or node.id in BUILTINS:
+            if getattr(node, "_imported", None):
+                self.report(node, f"{node.id} (imported from {node._imported})",
+                            "only functions defined in this source can be used; copy the function into the file")
+            elif node.id in self.functions or node.id in BUILTINS:
                 self.report(node, f"function {node.id} used as a value", "call it directly")
             else:
                 self.report(node, f"global name {node.id}", "pass it as a parameter or define it as a local variable")
@@ -167,12 +185,22 @@ class Validator(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         if node.keywords:
             self.report(node, "keyword arguments", "pass arguments by position")
+        if isinstance(node.func, ast.Attribute):
+            self.method_call(node)
+            return
         if not isinstance(node.func, ast.Name):
-            self.report(node.func, "call of " + _construct(node.func), "call a function of this source or len/min/max/abs")
+            self.report(node.func, f"the call {ast.unparse(node.func)}(...)", "call a function of this source by its name")
         else:
             name = node.func.id
             if name in ("range", "reversed"):
                 self.report(node, f"{name}() outside a for statement", f"use {name}() only as `for x in {name}(...)`")
+            elif name == "isinstance":
+                self.check_isinstance(node)
+                return
+            elif name == "int" and len(node.args) == 1 and isinstance(node.args[0], ast.BinOp) and isinstance(node.args[0].op, ast.Div):
+                self.visit(node.args[0].left)  # int(a / b): division truncating toward zero
+                self.visit(node.args[0].right)
+                return
             elif name in BUILTINS:
                 arity = BUILTINS[name]
                 if arity is not None and len(node.args) != arity:
@@ -183,14 +211,54 @@ class Validator(ast.NodeVisitor):
                 expected = len(self.functions[name].args.args)
                 if len(node.args) != expected:
                     self.report(node, f"call of {name} with {len(node.args)} arguments", f"{name} takes {expected}")
+            elif getattr(node.func, "_imported", None):
+                self.report(node, f"call of {name} (imported from {node.func._imported})",
+                            "only functions defined in this source can be called; copy the function into the file")
             else:
                 self.report(node, f"call of unknown function {name}", "define it in the same source (only len, min, max, abs are built in)")
         for arg in node.args:
             self.visit(arg)
 
+    def check_isinstance(self, node: ast.Call) -> None:
+        if len(node.args) != 2:
+            self.report(node, f"isinstance() with {len(node.args)} arguments", "write isinstance(x, int) or isinstance(x, list)")
+            return
+        types = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
+        for t in types:
+            if not (isinstance(t, ast.Name) and t.id in TYPE_NAMES):
+                self.report(t, f"isinstance() with the type {ast.unparse(t)}", f"test one of {', '.join(TYPE_NAMES)}")
+        self.visit(node.args[0])
+
+    def method_call(self, node: ast.Call) -> None:
+        """x.append(v), x.pop(), x.pop(i) and x.copy() on a list variable; anything else gets a hint in
+        the words of the method."""
+        func = node.func
+        owner = func.value
+        text = f"{ast.unparse(func)}(...)"
+        if isinstance(owner, ast.Name) and getattr(owner, "_imported", None):
+            self.report(node, f"the call {text} (from the imported module {owner._imported})",
+                        "only functions defined in this source can be called; copy the function you need into the file")
+        elif not isinstance(owner, ast.Name) or owner.id not in self.locals:
+            self.report(node, f"the call {text}", "only methods of a list variable (append, pop, copy) are available")
+        elif func.attr in METHODS:
+            low, high = METHODS[func.attr]
+            if not low <= len(node.args) <= high:
+                self.report(node, f"{ast.unparse(func)}() with {len(node.args)} arguments",
+                            f"{func.attr} takes {low if low == high else f'{low} or {high}'}")
+        else:
+            self.report(node, f"the method call {text}", METHOD_HINTS.get(func.attr, "write it with a loop over the list"))
+        for arg in node.args:
+            self.visit(arg)
+
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if isinstance(node.slice, ast.Slice):
-            self.report(node, "slice", HINTS[ast.Slice])
+            sl = node.slice
+            if sl.step is not None and not (_const_int(sl.step) == -1 and sl.lower is None and sl.upper is None):
+                self.report(node, f"the slice {ast.unparse(node)} with a step", "write a[i:j] (a new list), a[::-1] (reversed copy) or a loop")
+            self.visit(node.value)
+            for part in (sl.lower, sl.upper):
+                if part is not None:
+                    self.visit(part)
             return
         self.visit(node.value)
         self.visit(node.slice)
@@ -275,6 +343,37 @@ class Validator(ast.NodeVisitor):
             self.visit(stmt)
         self.loop_depth -= 1
 
+    def visit_Raise(self, node: ast.Raise) -> None:
+        if node.exc is None:
+            self.report(node, "raise without an exception", "raise a named exception, e.g. raise ValueError(\"...\")")
+            return
+        exc = node.exc
+        if isinstance(exc, ast.Call):
+            if not isinstance(exc.func, (ast.Name, ast.Attribute)) or exc.keywords or len(exc.args) > 1:
+                self.report(exc, f"raise {ast.unparse(exc)}", "raise an exception with at most one message argument")
+                return
+            if exc.args:
+                self.message(exc.args[0])
+        elif not isinstance(exc, (ast.Name, ast.Attribute)):
+            self.report(exc, f"raise {ast.unparse(exc)}", "raise a named exception, e.g. raise ValueError(\"...\")")
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        self.visit(node.test)
+        if node.msg is not None:
+            self.message(node.msg)
+
+    def message(self, node: ast.AST) -> None:
+        """The message of a raise / assert: a string literal, an f-string of int expressions, or any
+        other expression (then the message is left out)."""
+        if isinstance(node, ast.JoinedStr):
+            for part in node.values:
+                if isinstance(part, ast.FormattedValue):
+                    if part.format_spec is not None:
+                        self.report(part, "a format specification in an error message", "write {x} without :spec")
+                    self.visit(part.value)
+        elif not isinstance(node, ast.Constant):
+            self.visit(node)
+
     def visit_Break(self, node: ast.Break) -> None:
         if self.loop_depth == 0:
             self.report(node, "break outside a loop", "use break only inside while/for")
@@ -316,29 +415,46 @@ def _annotation_kind(ann: ast.AST | None) -> str | None:
     return None
 
 
+LIST_METHODS_RETURNING_LIST = ("copy",)
+
+
+def expr_kind(kinds: dict[str, str], returns: dict[str, str], node: ast.AST) -> str:
+    """"list" when expression `node` evaluates to a list (or tuple) address, else "int"."""
+    if isinstance(node, ast.Name):
+        return kinds.get(node.id, "int")
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return "list"
+    if isinstance(node, ast.Subscript):
+        return "list" if isinstance(node.slice, ast.Slice) else "int"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and (
+            isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
+        return "list"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in returns:
+        return "list" if returns[node.func.id] == "list" else "int"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return "list" if node.func.attr in LIST_METHODS_RETURNING_LIST else "int"
+    if isinstance(node, ast.IfExp):
+        return "list" if "list" in (expr_kind(kinds, returns, node.body), expr_kind(kinds, returns, node.orelse)) else "int"
+    if isinstance(node, ast.BoolOp):
+        return "list" if any(expr_kind(kinds, returns, v) == "list" for v in node.values) else "int"
+    return "int"
+
+
+def _is_tuple_value(node: ast.AST, tuples: set[str]) -> bool:
+    return isinstance(node, ast.Tuple) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in tuples)
+
+
 def infer_kinds(info: ModuleInfo, problems: list[Problem]) -> None:
-    """Decide for every variable whether it holds an int or a list (a fixpoint over all functions)."""
+    """Decide for every variable whether it holds an int or a list (a fixpoint over all functions),
+    then check that every name, argument and return keeps one kind."""
     kinds = {name: {} for name in info.functions}
     returns = {name: "none" for name in info.functions}
+    params = {name: {a.arg for a in fn.args.args if _annotation_kind(a.annotation) is None} for name, fn in info.functions.items()}
     for name, fn in info.functions.items():
         for a in fn.args.args:
             kind = _annotation_kind(a.annotation)
             if kind:
                 kinds[name][a.arg] = kind
-
-    def expr_kind(fname: str, node: ast.AST) -> str:
-        if isinstance(node, ast.Name):
-            return kinds[fname].get(node.id, "int")
-        if isinstance(node, ast.List):
-            return "list"
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and (
-            isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
-            return "list"
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in info.functions:
-            return "list" if returns[node.func.id] == "list" else "int"
-        if isinstance(node, ast.IfExp):
-            return expr_kind(fname, node.body)
-        return "int"
 
     for _ in range(2 * len(info.functions) + 4):
         changed = False
@@ -353,6 +469,8 @@ def infer_kinds(info: ModuleInfo, problems: list[Problem]) -> None:
             for node in ast.walk(fn):
                 if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
                     mark(fname, node.value.id, "list")
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+                    mark(fname, node.func.value.id, "list")
                 elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     if node.func.id == "len" and node.args and isinstance(node.args[0], ast.Name):
                         mark(fname, node.args[0].id, "list")
@@ -364,20 +482,28 @@ def infer_kinds(info: ModuleInfo, problems: list[Problem]) -> None:
                                     mark(fname, arg.id, "list")
                                 if kinds[fname].get(arg.id) == "list":
                                     mark(node.func.id, param.arg, "list")
+                            elif expr_kind(kinds[fname], returns, arg) == "list":
+                                mark(node.func.id, param.arg, "list")
                 elif isinstance(node, ast.For) and isinstance(node.iter, ast.Name):
                     mark(fname, node.iter.id, "list")
+                elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+                    pair = [node.left, node.comparators[0]]
+                    if any(expr_kind(kinds[fname], returns, x) == "list" for x in pair):
+                        for x in pair:
+                            if isinstance(x, ast.Name):
+                                mark(fname, x.id, "list")
                 elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     for target in targets:
                         pairs = zip(target.elts, node.value.elts) if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) else [(target, node.value)]
                         for t, v in pairs:
                             if isinstance(t, ast.Name):
-                                if expr_kind(fname, v) == "list":
+                                if expr_kind(kinds[fname], returns, v) == "list":
                                     mark(fname, t.id, "list")
-                                if isinstance(v, ast.Name) and kinds[fname].get(t.id) == "list":
-                                    mark(fname, v.id, "list")
+                                if isinstance(v, ast.Name) and kinds[fname].get(t.id) == "list" and v.id in params[fname]:
+                                    mark(fname, v.id, "list")  # an unannotated parameter copied into a list name
                 elif isinstance(node, ast.Return) and node.value is not None:
-                    kind = expr_kind(fname, node.value)
+                    kind = expr_kind(kinds[fname], returns, node.value)
                     if returns[fname] != "list" and (kind == "list" or returns[fname] == "none"):
                         if returns[fname] != kind:
                             returns[fname] = kind
@@ -385,6 +511,12 @@ def infer_kinds(info: ModuleInfo, problems: list[Problem]) -> None:
         if not changed:
             break
 
+    tuples: set[str] = set()  # functions whose every return is a tuple (the entry's result is decoded as one)
+    for _ in range(len(info.functions) + 1):
+        for fname, fn in info.functions.items():
+            values = [n.value for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
+            if values and all(_is_tuple_value(v, tuples) for v in values):
+                tuples.add(fname)
     for fname, fn in info.functions.items():
         for a in fn.args.args:
             kinds[fname].setdefault(a.arg, "int")
@@ -395,36 +527,266 @@ def infer_kinds(info: ModuleInfo, problems: list[Problem]) -> None:
         for node in ast.walk(fn):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 kinds[fname].setdefault(node.id, "int")
-            if isinstance(node, ast.BinOp) and not (isinstance(node.op, ast.Mult) and isinstance(node.left, ast.List)):
-                for side in (node.left, node.right):
-                    if expr_kind(fname, side) == "list" and not isinstance(side, ast.List):
-                        problems.append(Problem(info.file, node.lineno, node.col_offset + 1, "arithmetic on a list",
-                                                "loop over the elements (list concatenation is not available)"))
     info.kinds = kinds
     info.returns = returns
+    info.tuples = tuples
+    for fname, fn in info.functions.items():
+        problems.extend(KindChecker(info, fname).run(fn))
 
 
-def validate(tree: ast.Module, file: str) -> ModuleInfo:
-    """Collect every problem in the module; raise CompileError listing all of them."""
+class KindChecker(ast.NodeVisitor):
+    """Every name holds one kind on every path, every argument matches its parameter's kind and every
+    return matches the function's kind: a list where an int is expected (or the reverse) would read
+    an address as a number, so each mismatch is a problem at its line."""
+
+    def __init__(self, info: ModuleInfo, fname: str):
+        self.info, self.fname = info, fname
+        self.kinds = info.kinds[fname]
+        self.problems: list[Problem] = []
+
+    def run(self, fn: ast.FunctionDef) -> list[Problem]:
+        self.params = {a.arg for a in fn.args.args}
+        self.grown = {n.func.value.id for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                      and n.func.attr == "append" and isinstance(n.func.value, ast.Name)}
+        for stmt in fn.body:
+            self.visit(stmt)
+        return self.problems
+
+    def fresh(self, node: ast.AST) -> bool:
+        """A new list that no other name holds: a literal, [x] * n, a slice or a copy."""
+        return (isinstance(node, (ast.List, ast.Tuple)) or (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice))
+                or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult))
+                or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "copy"))
+
+    def kind(self, node: ast.AST) -> str:
+        return expr_kind(self.kinds, self.info.returns, node)
+
+    def report(self, node: ast.AST, construct: str, hint: str) -> None:
+        self.problems.append(Problem(self.info.file, node.lineno, node.col_offset + 1, construct, hint))
+
+    @staticmethod
+    def word(kind: str) -> str:
+        return "a list" if kind == "list" else "an int"
+
+    def target(self, target: ast.AST, value: ast.AST | None, kind: str) -> None:
+        if isinstance(target, ast.Name) and target.id in self.grown and value is not None and not self.fresh(value):
+            self.report(value, f"{target.id} = {ast.unparse(value)}, a list that {target.id}.append(...) would also change",
+                        f"append only to lists this function creates: write {target.id} = [] or {target.id} = {ast.unparse(value)}[:]")
+        if isinstance(value, ast.Name) and value.id in self.grown and isinstance(target, ast.Name):
+            self.report(value, f"a second name {target.id} for the list {value.id}, which is appended to",
+                        f"use one name for the list, or copy it with {target.id} = {value.id}[:]")
+        if isinstance(target, ast.Name) and self.kinds.get(target.id, "int") != kind:
+            self.report(target, f"{target.id} holding {self.word(kind)} here and {self.word(self.kinds[target.id])} elsewhere",
+                        "use a separate variable for each kind (a name keeps one kind: int or list)")
+        elif isinstance(target, ast.Subscript) and kind == "list":
+            self.report(target, "a list stored as a list element", "lists of lists are not available; store ints")
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                for t, v in zip(target.elts, node.value.elts):
+                    self.target(t, v, self.kind(v))
+            elif isinstance(target, ast.Tuple):
+                for t in target.elts:
+                    self.target(t, None, "int")
+            else:
+                self.target(target, node.value, self.kind(node.value))
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.target(node.target, node.value, self.kind(node.value))
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        if self.kind(node.target) == "list" or self.kind(node.value) == "list":
+            self.report(node, "augmented assignment on a list", "loop over the elements (list concatenation is not available; use append)")
+        self.generic_visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        if not (isinstance(node.op, ast.Mult) and (isinstance(node.left, ast.List) or isinstance(node.right, ast.List))):
+            if "list" in (self.kind(node.left), self.kind(node.right)):
+                self.report(node, "arithmetic on a list", "loop over the elements (list concatenation is not available)")
+        self.generic_visit(node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        if not isinstance(node.op, ast.Not) and self.kind(node.operand) == "list":
+            self.report(node, "arithmetic on a list", "loop over the elements")
+        self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        sides = [node.left] + node.comparators
+        kinds = [self.kind(x) for x in sides]
+        if "list" in kinds:
+            if len(node.ops) > 1 or not isinstance(node.ops[0], (ast.Eq, ast.NotEq)) or kinds[0] != kinds[1]:
+                self.report(node, "this comparison of a list", "compare two lists only with == or != (by value), or compare their elements in a loop")
+        self.generic_visit(node)
+
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        self.condition(node.test)
+        if self.kind(node.body) != self.kind(node.orelse):
+            self.report(node, "a conditional expression giving a list on one branch and an int on the other",
+                        "give both branches the same kind")
+        self.generic_visit(node)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        if "list" in [self.kind(v) for v in node.values] and not getattr(node, "_condition", False):
+            self.report(node, "and/or giving a list", "test the list with len(x) > 0 and pick the value with if/else")
+        self.generic_visit(node)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        want = self.info.returns[self.fname]
+        if node.value is None:
+            if want != "none":
+                self.report(node, f"return without a value in {self.fname}, which returns a value elsewhere",
+                            "return a value on every path (Python would return None here)")
+        elif self.kind(node.value) != want:
+            self.report(node, f"return of {self.word(self.kind(node.value))} in {self.fname}, which returns {self.word(want)} elsewhere",
+                        "return one kind on every path")
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For) -> None:
+        if isinstance(node.target, ast.Name) and self.kinds.get(node.target.id) == "list":
+            self.report(node.target, f"loop variable {node.target.id} that holds a list elsewhere", "use a separate variable for the loop")
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "append" and node.func.value.id in self.params:
+            self.report(node, f"{node.func.value.id}.append(...) on the parameter {node.func.value.id}",
+                        "append only to lists this function creates (copy the parameter first: result = "
+                        f"{node.func.value.id}[:]); the caller's list cannot grow")
+        if isinstance(node.func, ast.Attribute) and self.kind(node.func.value) != "list":
+            self.report(node, f"the method call {ast.unparse(node.func)}(...) on an int", "call list methods on lists")
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "append" and self.kind(node.args[0]) == "list":
+            self.report(node.args[0], "appending a list to a list", "lists of lists are not available; append ints")
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        callee = self.info.functions.get(name) if name else None
+        if callee is not None:
+            for param, arg in zip(callee.args.args, node.args):
+                want = self.info.kinds[name].get(param.arg, "int")
+                if self.kind(arg) != want:
+                    self.report(arg, f"argument {ast.unparse(arg)} ({self.word(self.kind(arg))}) for parameter {param.arg} of {name}, "
+                                     f"which is {self.word(want)}", "pass the same kind at every call")
+        elif name in ("abs", "min", "max"):
+            for arg in node.args:
+                if self.kind(arg) == "list":
+                    self.report(arg, f"{name}() of a list", "loop over the elements")
+        elif name == "len" and node.args and self.kind(node.args[0]) != "list":
+            self.report(node, "len() of an int", "len takes a list")
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if self.kind(node.value) != "list":
+            self.report(node, "indexing a value that is not a list", "index only lists")
+        if not isinstance(node.slice, ast.Slice) and self.kind(node.slice) == "list":
+            self.report(node.slice, "a list used as an index", "index with an int")
+        self.generic_visit(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        pass
+
+    def condition(self, node: ast.AST) -> None:
+        """Mark and/or/not in a condition: there a list operand is tested for being non-empty."""
+        if isinstance(node, ast.BoolOp):
+            node._condition = True
+            for v in node.values:
+                self.condition(v)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            self.condition(node.operand)
+
+    def visit_If(self, node: ast.If) -> None:
+        self.condition(node.test)
+        self.generic_visit(node)
+
+    def visit_While(self, node: ast.While) -> None:
+        self.condition(node.test)
+        self.generic_visit(node)
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def _is_main_block(stmt: ast.stmt) -> bool:
+    """`if __name__ == "__main__":` (either operand order)."""
+    if not (isinstance(stmt, ast.If) and isinstance(stmt.test, ast.Compare) and len(stmt.test.ops) == 1):
+        return False
+    sides = [stmt.test.left, stmt.test.comparators[0]]
+    return any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides) and any(
+        isinstance(x, ast.Constant) and x.value == "__main__" for x in sides)
+
+
+def _defined_names(stmt: ast.stmt) -> set[str]:
+    """Names a module-level statement binds (imports, classes, assignments)."""
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in stmt.names}
+    if isinstance(stmt, ast.ClassDef):
+        return {stmt.name}
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _referenced(fn: ast.FunctionDef) -> set[str]:
+    return {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def reached_functions(functions: dict[str, ast.FunctionDef], entry: str) -> list[str]:
+    """The entry and every module function its body names, transitively (entry first)."""
+    order, todo = [], [entry]
+    while todo:
+        name = todo.pop(0)
+        if name in order or name not in functions:
+            continue
+        order.append(name)
+        todo += sorted(_referenced(functions[name]) & set(functions))
+    return order
+
+
+def check_functions(file: str, functions: dict[str, ast.FunctionDef], names: list[str]) -> list[Problem]:
+    validator = Validator(file, functions)
+    for name in names:
+        validator.check_function(functions[name])
+    return validator.problems
+
+
+def validate(tree: ast.Module, file: str, entry: str | None = None) -> ModuleInfo:
+    """Collect every problem in the functions the entry reaches; raise CompileError listing all of
+    them. Imports, docstrings and the `if __name__ == "__main__":` block are ignored; other module
+    statements only matter when a compiled function uses a name they define; functions the entry
+    does not reach are not compiled (a warning names the first unsupported construct of each)."""
     problems: list[Problem] = []
     functions: dict[str, ast.FunctionDef] = {}
-    body = tree.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-        body = body[1:]
-    for stmt in body:
+    others: dict[str, ast.stmt] = {}  # name -> the module statement (not a def) that binds it
+    for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef):
             if stmt.name in functions:
                 problems.append(Problem(file, stmt.lineno, stmt.col_offset + 1, f"second definition of {stmt.name}", "give each function one definition"))
             functions[stmt.name] = stmt
-        else:
-            construct = _construct(stmt) if type(stmt) in HINTS else f"module-level {type(stmt).__name__} statement"
-            hint = HINTS.get(type(stmt), "move it into a function (module-level constants: pass them as parameters)")
-            problems.append(Problem(file, stmt.lineno, stmt.col_offset + 1, construct, hint))
-    validator = Validator(file, functions)
-    for fn in functions.values():
-        validator.check_function(fn)
-    problems.extend(validator.problems)
-    info = ModuleInfo(file, functions)
+        elif not (_is_docstring(stmt) or _is_main_block(stmt)):
+            for name in _defined_names(stmt):
+                others.setdefault(name, stmt)
+    if entry is None:
+        entry = next(iter(functions), None)
+    if entry not in functions:
+        known = ", ".join(functions) or "none"
+        raise CompileError([Problem(file, 1, 1, f"entry function {entry!r}", f"it is not defined in the source (defined: {known})")])
+    reached = reached_functions(functions, entry)
+    for name in reached:
+        fn = functions[name]
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in others and node.id not in functions:
+                stmt = others[node.id]
+                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    module = stmt.module if isinstance(stmt, ast.ImportFrom) else next(a.name for a in stmt.names if (a.asname or a.name).split(".")[0] == node.id)
+                    node._imported = module or "a module"
+    for name in functions:
+        if name not in reached:
+            found = check_functions(file, functions, [name])
+            if found:
+                warnings.warn(f"{file}:{functions[name].lineno}: function {name} is not compiled (the entry {entry} does not call it); "
+                              f"it could not be: {found[0]}", stacklevel=3)
+    compiled = {name: functions[name] for name in reached}
+    problems.extend(check_functions(file, compiled, reached))
+    info = ModuleInfo(file, compiled)
     if not problems:
         infer_kinds(info, problems)
         problems.extend(_check_recursion(info))
@@ -445,8 +807,21 @@ def _check_recursion(info: ModuleInfo) -> list[Problem]:
     return problems
 
 
-def _calls(node: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name for n in ast.walk(node))
+def _surely_calls(node: ast.AST, name: str) -> bool:
+    """True when every evaluation of expression `node` calls `name`: the branches of a conditional
+    expression and the operands after the first of and/or may be skipped, so they count only when
+    every alternative calls it."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
+        return True
+    if isinstance(node, ast.IfExp):
+        return _surely_calls(node.test, name) or (_surely_calls(node.body, name) and _surely_calls(node.orelse, name))
+    if isinstance(node, ast.BoolOp):
+        return _surely_calls(node.values[0], name)
+    if isinstance(node, ast.Compare):
+        return _surely_calls(node.left, name) or _surely_calls(node.comparators[0], name)
+    if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
+        return False
+    return any(_surely_calls(child, name) for child in ast.iter_child_nodes(node))
 
 
 def _always_recurses(stmts: list[ast.stmt], name: str) -> bool:
@@ -454,21 +829,25 @@ def _always_recurses(stmts: list[ast.stmt], name: str) -> bool:
     that does not involve such a call."""
     for stmt in stmts:
         if isinstance(stmt, ast.Return):
-            return stmt.value is not None and _calls(stmt.value, name)
+            return stmt.value is not None and _surely_calls(stmt.value, name)
         if isinstance(stmt, ast.If):
-            if _calls(stmt.test, name):
+            if _surely_calls(stmt.test, name):
                 return True
             if _always_recurses(stmt.body, name) and _always_recurses(stmt.orelse, name):
                 return True
-            if any(isinstance(n, ast.Return) for s in stmt.body + stmt.orelse for n in ast.walk(s)):
+            if any(isinstance(n, (ast.Return, ast.Raise)) for s in stmt.body + stmt.orelse for n in ast.walk(s)):
                 return False
             continue
         if isinstance(stmt, (ast.While, ast.For)):
-            if isinstance(stmt, ast.While) and _calls(stmt.test, name):
+            if isinstance(stmt, ast.While) and _surely_calls(stmt.test, name):
                 return True
-            if any(isinstance(n, ast.Return) for n in ast.walk(stmt)):
+            if isinstance(stmt, ast.For) and _surely_calls(stmt.iter, name):
+                return True
+            if any(isinstance(n, (ast.Return, ast.Raise)) for n in ast.walk(stmt)):
                 return False
             continue
-        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)) and _calls(stmt, name):
+        if isinstance(stmt, ast.Raise):
+            return False
+        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Assert)) and _surely_calls(stmt, name):
             return True
     return False

@@ -1,6 +1,7 @@
 """nclib: neurally compiled libraries for language models."""
 
-from nclib.errors import CompileError, LibraryError, MachineFault, NclibError, Problem, StepLimitError, ValueRangeError
+from nclib.errors import (CompileError, LibraryError, MachineFault, NclibError, Problem, RoutineError, StepLimitError,
+                          ValueRangeError)
 from nclib.program import ExecResult, Program, compile
 from nclib.library import Library, stdlib
 from nclib.model import NCLlamaConfig, NCLlamaForCausalLM  # registers model_type "ncllama" with the Auto classes
@@ -18,6 +19,7 @@ __all__ = [
     "NclibError",
     "Problem",
     "Program",
+    "RoutineError",
     "StepLimitError",
     "ValueRangeError",
     "__version__",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["NclibError", "CompileError", "Problem", "ValueRangeError", "MachineFault", "StepLimitError", "LibraryError",
-           "ArgumentError", "MemoryLimitError"]
+           "ArgumentError", "MemoryLimitError", "RoutineError"]
 
 
 class NclibError(Exception):
@@ -45,6 +45,12 @@ class ValueRangeError(NclibError, ValueError):
 class MachineFault(NclibError, RuntimeError):
     """The machine stopped on a runtime fault (index out of range, out of memory, stack overflow,
     division by zero, or a function that ended without returning its value)."""
+
+
+class RoutineError(NclibError, RuntimeError):
+    """The compiled routine itself stopped with an error: a `raise` or a failed `assert` of its
+    source ran. The message is "file:line: ExceptionType: message" (the message when the source
+    gives a literal or an f-string of ints)."""
 
 
 class StepLimitError(MachineFault):

@@ -22,7 +22,7 @@ from nclib.compiler.regalloc import HP, RV
 from nclib.memory import check_bytes, parameter_bytes, table_bytes
 
 # Fault codes of hard mode (0 = none).
-FAULT_OVERFLOW, FAULT_INDEX, FAULT_MEMORY, FAULT_STACK, FAULT_DIVZERO, FAULT_NO_RETURN = 1, 2, 3, 4, 5, 6
+FAULT_OVERFLOW, FAULT_INDEX, FAULT_MEMORY, FAULT_STACK, FAULT_DIVZERO, FAULT_NO_RETURN, FAULT_RAISE = 1, 2, 3, 4, 5, 6, 7
 FAULT_NAMES = {
     FAULT_OVERFLOW: "result outside the value window",
     FAULT_INDEX: "list index out of range",
@@ -30,6 +30,7 @@ FAULT_NAMES = {
     FAULT_STACK: "call stack overflow (recursion deeper than the stack)",
     FAULT_DIVZERO: "division or modulo by zero",
     FAULT_NO_RETURN: "function ended without returning a value",
+    FAULT_RAISE: "the routine raised an error (raise or a failed assert)",
 }
 ARITHMETIC = ("add", "sub", "mul", "floordiv", "mod", "neg", "abs")
 
@@ -118,7 +119,8 @@ def hard_step(table, writes_tab, arith_tab, regs, mem, stack_regs, stack_ret, sp
         fault = torch.where(is_alloc & (new_hp > A), FAULT_MEMORY, fault)
         val = torch.where(is_alloc, hp, val)
     if "fault" in used:
-        fault = torch.where(op == OP["fault"], FAULT_NO_RETURN, fault)
+        # a fault line with imm 1 is a raise / failed assert of the source (nclib.RoutineError)
+        fault = torch.where(op == OP["fault"], torch.where(row[:, F_IMM] == 1, FAULT_RAISE, FAULT_NO_RETURN), fault)
     is_push, is_ret = op == OP["push"], op == OP["ret"]
     fault = torch.where(is_push & (sp >= K), FAULT_STACK, fault)
     ok = fault == 0
@@ -413,8 +415,12 @@ def run_soft(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], state
         return s
 
     taken = 0
+    # fault lines are absorbing like halt: mass there is final (reported as fault mass), so the run
+    # stops once halted + faulted mass reaches 1 - eps
+    final = torch.tensor([HALT_LINE] + tab.groups["fault"].tolist() if "fault" in tab.groups else [HALT_LINE],
+                         device=state[4].device)
     while taken < max_steps:
-        if bool((state[4][:, HALT_LINE] >= 1 - eps).all()):
+        if bool((state[4][:, final].sum(1) >= 1 - eps).all()):
             break
         n = min(segment, max_steps - taken)
         if use_checkpoint and torch.is_grad_enabled() and trace is None:

@@ -14,8 +14,8 @@ from nclib import kernels
 from nclib.compiler import Assembly, compile_source
 from nclib.compiler.assemble import HALT_LINE
 from nclib.compiler.regalloc import HP, RV
-from nclib.errors import ArgumentError, MachineFault, StepLimitError, ValueRangeError
-from nclib.machine import (FAULT_NAMES, FAULT_OVERFLOW, HardState, SoftTables, run_hard, run_soft,
+from nclib.errors import ArgumentError, MachineFault, RoutineError, StepLimitError, ValueRangeError
+from nclib.machine import (FAULT_NAMES, FAULT_OVERFLOW, FAULT_RAISE, HardState, SoftTables, run_hard, run_soft,
                            soft_parameters)
 from nclib.memory import check_bytes, check_soft_run
 
@@ -35,9 +35,12 @@ class ExecResult:
     steps:   [B] steps until halt (hard: int64 count; soft: expected count sum_t (1 - halted_t)).
     halted:  [B] halted probability mass (hard: 1.0 or 0.0).
     remainder: [B] 1 - halted, the ACT-style remainder that belongs in a training loss.
-    fault, fault_line, overflow_line, overflow_value: hard mode only; [B] fault code (0 = none), the
-             line where it happened, the first line whose result left the value window (-1 = none)
+    fault, fault_line, overflow_line, overflow_value: hard mode: [B] fault code (0 = none; 7 = the
+             routine's own raise / failed assert, raised as nclib.RoutineError), the line where it
+             happened, the first line whose result left the value window (-1 = none)
              and that unwrapped result.
+    Soft mode: fault is [B] float, the mass that stopped on a fault line (a raise / failed assert,
+    or a function ending without its value); like the remainder, it is not part of value.
     Worlds mode (`mode="worlds"`): value / lists / length_probs are the mixtures
     sum_k w_k onehot(f(x_k)) over the worlds that ran cleanly (they sum to covered - fault);
     covered: [B] enumerated mass sum_k w_k; fault: [B] float, the mass of enumerated worlds that
@@ -59,6 +62,7 @@ class ExecResult:
     overflow_line: torch.Tensor | None = None
     overflow_value: torch.Tensor | None = None
     trace: list | None = None
+    registers: torch.Tensor | None = None  # hard mode: [B, R] final registers (the values of a RoutineError message)
     covered: torch.Tensor | None = None
     world_weight: torch.Tensor | None = None
     world_result: "ExecResult | None" = None
@@ -321,6 +325,10 @@ class Program:
                                   f"[{self.lo}, {self.lo + self.V}) {self._where(int(res.overflow_line[b]))}; "
                                   f"widen values=(lo, hi) (negative intermediates need a signed window such as (-128, 128))")
         code = int(res.fault[b])
+        if code == FAULT_RAISE:
+            line = self.asm.lines[int(res.fault_line[b])]
+            values = [int(res.registers[b, x[1]]) if x[0] == "r" else x[1] for x in line.values]
+            raise RoutineError(f"{self.asm.file}:{line.loc[0]}: {line.note.format(*values)}")
         if code:
             raise MachineFault(f"{self.name}: {FAULT_NAMES[code]} {self._where(int(res.fault_line[b]))}")
         if float(res.halted[b]) < 1:
@@ -506,7 +514,7 @@ class Program:
         return ExecResult(value=value, steps=state.steps, halted=halted, remainder=1 - halted, lists=lists,
                           list_lengths=list_lengths, lengths=lengths,
                           fault=state.fault, fault_line=state.fault_line, overflow_line=state.overflow_line,
-                          overflow_value=state.overflow_value, trace=steps_log)
+                          overflow_value=state.overflow_value, trace=steps_log, registers=state.regs[:, :R])
 
     def _list_arguments(self, mem: torch.Tensor, layout: list[int], parsed: list) -> tuple[list, list]:
         """The final cells of each list argument (mem [B, A] or [B, A, V]) and their lengths."""
@@ -567,6 +575,7 @@ class Program:
                             prune=prune)
         regs, mem, stack, sp, ip, ponder = state
         halted = ip[:, HALT_LINE]
+        faulted = ip[:, tab.groups["fault"]].sum(1) if "fault" in tab.groups else torch.zeros_like(halted)
         lists, list_lengths = self._list_arguments(mem, layout, parsed)
         value = lengths = length_probs = None
         if self.returns == "int":
@@ -583,5 +592,5 @@ class Program:
                 value = mem.new_zeros(B, 0, V)
         return ExecResult(value=value, steps=ponder, halted=halted, remainder=1 - halted, lists=lists,
                           list_lengths=list_lengths, lengths=lengths,
-                          length_probs=length_probs, trace=steps_log)
+                          length_probs=length_probs, trace=steps_log, fault=faulted)
 

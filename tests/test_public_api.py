@@ -8,7 +8,7 @@ import nclib.kernels
 def test_top_level_exports():
     assert sorted(nclib.__all__) == sorted([
         "CompileError", "ExecResult", "Library", "LibraryError", "MachineFault", "NCLlamaConfig", "NCLlamaForCausalLM",
-        "NclibError", "Problem", "Program", "StepLimitError", "ValueRangeError", "__version__", "compile", "stdlib",
+        "NclibError", "Problem", "Program", "RoutineError", "StepLimitError", "ValueRangeError", "__version__", "compile", "stdlib",
     ])
     for name in nclib.__all__:
         assert hasattr(nclib, name), name
