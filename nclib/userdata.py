@@ -36,7 +36,7 @@ import datasets
 
 from nclib.errors import NclibError
 
-__all__ = ["COLUMNS", "DatasetError", "DatasetSpec", "load_user_dataset"]
+__all__ = ["COLUMNS", "DatasetError", "DatasetSpec", "empty_saved_splits", "load_user_dataset"]
 
 COLUMNS = ("task", "split", "size", "style", "prompt", "answer")
 FEATURES = datasets.Features({"task": datasets.Value("string"), "split": datasets.Value("string"),
@@ -113,13 +113,16 @@ def load_user_dataset(spec: DatasetSpec | dict, seed: int = 0) -> datasets.Datas
         rows = [_row(where, rec, spec) for where, rec in _csv_records(path, spec)]
     else:
         raise DatasetError(f"{path}: unknown file type {path.suffix!r}; expected .jsonl, .csv or a directory saved with save_to_disk")
+    if not rows:
+        raise DatasetError(f"{path}: holds no rows; add (prompt, answer) rows")
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     n_test = round(spec.test_fraction * len(rows))
     cut = {"train": sorted(order[n_test:]), "test": sorted(order[:n_test])}
     for split, idx in cut.items():
         if not idx:
-            raise DatasetError(f"{path}: split {split!r} is empty ({len(rows)} rows, test_fraction {spec.test_fraction})")
+            raise DatasetError(f"{path}: split {split!r} is empty ({len(rows)} rows, test_fraction {spec.test_fraction}); "
+                               f"add rows or change test_fraction")
     return datasets.DatasetDict({split: _dataset([rows[i] for i in idx], spec.task, split) for split, idx in cut.items()})
 
 
@@ -205,7 +208,21 @@ def _load_saved(path: Path):
     except (FileNotFoundError, ValueError, OSError) as err:
         raise DatasetError(f"{path}: not a dataset saved with save_to_disk ({err})") from None
     except IndexError:  # datasets 5 saves a split without rows as zero shards and cannot read it back
-        raise DatasetError(f"{path}: a split is empty (saved with no rows, which datasets cannot read back)") from None
+        empty = empty_saved_splits(path)
+        which = f"split {empty[0]!r}" if empty and empty[0] else "the dataset" if empty else "a split"
+        raise DatasetError(f"{path}: {which} is empty (saved with no rows); save it with at least one row") from None
+
+
+def empty_saved_splits(path: Path) -> list[str]:
+    """The splits of a dataset saved at `path` with save_to_disk that hold no rows (no data file;
+    datasets cannot read such a split back); [""] for an empty saved Dataset, [] when none is empty
+    or `path` is not a saved dataset."""
+    path = Path(path)
+    try:
+        splits = json.loads((path / "dataset_dict.json").read_text())["splits"] if (path / "dataset_dict.json").is_file() else [""]
+        return [s for s in splits if not json.loads((path / s / "state.json").read_text())["_data_files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def _saved_rows(path: Path, split: str, ds: datasets.Dataset, spec: DatasetSpec) -> list[dict]:

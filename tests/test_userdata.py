@@ -193,10 +193,10 @@ def test_empty_split_is_refused(tmp_path):
     with pytest.raises(DatasetError, match=r"one_shard: split 'test' is empty"):
         load_user_dataset({"path": str(tmp_path / "one_shard")})
     empty.save_to_disk(str(tmp_path / "no_shard"))  # the default: zero shards, which datasets cannot read back
-    with pytest.raises(DatasetError, match=r"no_shard: a split is empty"):
+    with pytest.raises(DatasetError, match=r"no_shard: split 'test' is empty \(saved with no rows\)"):
         load_user_dataset({"path": str(tmp_path / "no_shard")})
     (tmp_path / "blank.jsonl").write_text("\n")
-    with pytest.raises(DatasetError, match=r"split 'train' is empty \(0 rows"):
+    with pytest.raises(DatasetError, match=r"blank.jsonl: holds no rows"):
         load_user_dataset({"path": str(tmp_path / "blank.jsonl")})
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import datasets
 
 from nclib.errors import NclibError
+from nclib.userdata import empty_saved_splits
 
 from nclib.tasks.prompt import arg_values, prompt_values
 from nclib.tasks.registry import TASKS
@@ -38,6 +39,10 @@ def load_task(path, check_rows: int = 50, labels: bool = True, task: Task | None
     try:
         dd = datasets.load_from_disk(str(path))
     except Exception as exc:  # datasets raises several types for a directory it cannot read
+        empty = empty_saved_splits(path)
+        if empty:  # datasets 5 saves a split without rows as zero shards and cannot read it back
+            raise TaskDataError(f"{path}: split {empty[0]!r} is empty (saved with no rows); rebuild the task data "
+                                f"(build_task with n_train, n_test >= 1)") from None
         raise TaskDataError(f"{path}: cannot be loaded as a saved dataset ({exc})") from exc
     if not isinstance(dd, datasets.DatasetDict):
         raise TaskDataError(f"{path}: is a single Dataset, expected a DatasetDict with splits {REQUIRED_SPLITS}")
@@ -50,31 +55,41 @@ def load_task(path, check_rows: int = 50, labels: bool = True, task: Task | None
     names = [task.name] if task else list(TASKS)
     for split in [s for s in SPLITS if s in dd]:
         ds = dd[split]
+        if len(ds) == 0:
+            raise TaskDataError(f"{path}: split {split!r} is empty (0 rows); rebuild the task data (build_task with n_train, "
+                                f"n_test >= 1)")
         for c in COLUMNS if labels else ANSWER_COLUMNS:
             if c not in ds.column_names:
                 raise TaskDataError(f"{path}: split {split!r} is missing column {c!r}")
         for c in ds.column_names:
             if c not in COLUMNS:
                 raise TaskDataError(f"{path}: split {split!r} has unexpected column {c!r}")
-        if not labels:
-            cols = ds.select_columns(list(ANSWER_COLUMNS)).to_dict()
-            for i in range(len(ds)):
-                for c in ("prompt", "answer"):
-                    if not isinstance(cols[c][i], str) or not cols[c][i]:
-                        raise TaskDataError(f"{path}: split {split!r} row {i}: column {c!r} must be a non-empty string, got {cols[c][i]!r}")
-                if cols["task"][i] not in names:
-                    raise TaskDataError(f"{path}: split {split!r} row {i}: column 'task' has unknown task {cols['task'][i]!r}")
-            continue
-        cols = ds.to_dict()
+        cols = ds.select_columns(list(COLUMNS if labels else ANSWER_COLUMNS)).to_dict()
         for i in range(len(ds)):
-            row = {c: cols[c][i] for c in COLUMNS}
+            row = {c: v[i] for c, v in cols.items()}
             where = f"{path}: split {split!r} row {i}"
+            _check_answer_row(row, where, names, split)
+            if not labels:
+                continue
             if task is None:
-                if row["task"] not in names:
-                    raise TaskDataError(f"{where}: column 'task' has unknown task {row['task']!r}")
                 task = TASKS[row["task"]]
             _check_row(row, where, task, split, check_values=i < check_rows)
     return dd
+
+
+def _check_answer_row(row: dict, where: str, names: list[str], split: str) -> None:
+    """The columns every row needs, answers-only or not: what training and evaluation read."""
+    if row["task"] not in names:
+        raise TaskDataError(f"{where}: column 'task' has unknown task {row['task']!r}")
+    if row["split"] != split:
+        raise TaskDataError(f"{where}: column 'split' is {row['split']!r}, expected {split!r}")
+    for c in ("prompt", "answer"):
+        if not isinstance(row[c], str) or not row[c].strip():
+            raise TaskDataError(f"{where}: column {c!r} must be a non-empty string, got {row[c]!r}")
+    if isinstance(row["size"], bool) or not isinstance(row["size"], int):
+        raise TaskDataError(f"{where}: column 'size' must be an int, got {row['size']!r} ({type(row['size']).__name__})")
+    if not isinstance(row["style"], str) or not row["style"]:
+        raise TaskDataError(f"{where}: column 'style' must be a non-empty string, got {row['style']!r}")
 
 
 def _check_row(row: dict, where: str, task: Task, split: str, check_values: bool) -> None:
