@@ -127,8 +127,8 @@ def _function(name: str, params: list[str], body: list[ast.stmt]) -> ast.Functio
 
 
 def _simple(node: ast.expr) -> bool:
-    """A plain name or an int/bool literal: evaluating it twice, or later, changes nothing."""
-    return isinstance(node, ast.Name) or (isinstance(node, ast.Constant) and type(node.value) in (int, bool)) or (
+    """A plain name or a literal: evaluating it twice, or later, changes nothing."""
+    return isinstance(node, (ast.Name, ast.Constant)) or (
         isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _simple(node.operand)
         and not isinstance(node.operand, ast.Name))
 
