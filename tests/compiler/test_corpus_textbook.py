@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from compile_corpus import (CORPUS, CORPUS_DIR, Entry, Int, Outcome, check_entry, compile_entry,  # noqa: E402
-                            load_module, verdict)
+                            load_module, statement_spans, verdict)
 
 from nclib.errors import CompileError  # noqa: E402
 
@@ -24,7 +24,8 @@ COMPILE_FLOOR = 0
 HARD_INPUTS = 200
 SOFT_INPUTS = 2
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = [pytest.mark.usefixtures("one_thread"),
+              pytest.mark.filterwarnings("ignore:.* is not compiled")]  # unreached functions of a file
 
 
 def test_corpus_is_complete():
@@ -83,6 +84,12 @@ def test_verdict_rules():
     index = Outcome(error="IndexError", line=4, kind="fault")
     assert verdict(index, Outcome(error="MachineFault", line=4, kind="fault")) == "exact"
     assert verdict(returned, Outcome(error="ValueRangeError", line=3, kind="window")) == "window"
+    # a statement over several lines may report its error on any of them, but not on another statement
+    spans = statement_spans("def f(n):\n    assert n > 0, (\n        'bad'\n    )\n    return n\n")
+    assert verdict(Outcome(error="AssertionError", line=2, kind="raise"), Outcome(error="AssertionError", line=3, kind="raise"),
+                   spans) == "exact"
+    assert verdict(Outcome(error="AssertionError", line=2, kind="raise"), Outcome(error="AssertionError", line=5, kind="raise"),
+                   spans) == "wrong_error"
 
 
 def test_checker_reports_a_silent_wrong_answer(tmp_path, monkeypatch):
