@@ -246,7 +246,8 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         hub is switched off (HF_HUB_OFFLINE) or cannot be reached (unless the hub cache holds it).
         A checkpoint without the reasoning module's weights (router, reader, writer) is refused:
         fresh weights would silently give a model that never calls. `fresh_reasoning=True` accepts
-        that and starts those modules fresh (the library tensors must still be there)."""
+        that and starts each module with missing weights fresh, as from_base does (closed router),
+        keeping the saved weights of the others (the library tensors must still be there)."""
         kwargs = _resolve_model_name(pretrained_model_name_or_path, kwargs)
         with_info = kwargs.pop("output_loading_info", False)
         model, info = super().from_pretrained(pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs)
@@ -259,6 +260,8 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
                     "its router/reader/writer weights: a fresh module never calls; pass fresh_reasoning=True to start them fresh")
             raise MissingModuleWeightsError(f"{pretrained_model_name_or_path}: the checkpoint lacks reasoning-module weights "
                                             f"{', '.join(shown[:4])}{more} ({what})")
+        for part in sorted({k.split(".")[1] for k in missing}):  # transformers' init of the leaves is not the module's
+            getattr(model.reasoning, part).reset_parameters()
         model.check_library(library)
         return (model, info) if with_info else model
 
