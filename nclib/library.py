@@ -140,6 +140,11 @@ class Library:
             if not torch.equal(tensors[f"{name}.table"], asm.table) or _digest(asm.table) != entry.get("table_sha256"):
                 raise LibraryError(f"{where}: routine {name!r} compiles to a different program with this nclib "
                                    f"(saved by another compiler version, or the file was edited); recompile and save it again")
+            consts = tensors.get(f"{name}.consts")
+            if consts is not None and tuple(consts.shape) != (len(asm.consts), asm.V):  # before any [C, V] is built
+                raise LibraryError(f"{where}: routine {name!r}: the manifest's values=({lo}, {hi}) do not match its saved "
+                                   f"constants of shape {tuple(consts.shape)} (expected {(len(asm.consts), asm.V)}); "
+                                   "the manifest was edited")
             prog = Program(asm)
             for key, default in prog.tensors.items():
                 saved = tensors.get(f"{name}.{key}")

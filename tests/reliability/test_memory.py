@@ -4,6 +4,7 @@ growing the process; hard mode keeps working on any window."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ import torch
 
 import nclib
 from nclib import memory
-from nclib.errors import MemoryLimitError, NclibError
+from nclib.errors import LibraryError, MemoryLimitError, NclibError
 from nclib.machine import SoftTables, binary_table, python_op
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -58,6 +59,18 @@ def test_terabyte_window_runs_hard_and_refuses_soft_before_allocating(tmp_path):
         assert f"[0, {2 ** 40})" in refusal.message and "GiB" in refusal.message
         assert "hard mode" in refusal.message and "worlds" in refusal.message
     assert not (tmp_path / "lib" / "manifest.json").exists()
+
+
+def test_edited_manifest_window_is_refused_before_allocating(tmp_path):
+    """A hand-edited manifest asking for a 2**40 window used to ask for terabytes."""
+    nclib.Library([nclib.compile(ADD3, values=(0, 256))]).save(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["routines"][0]["values"] = [0, 2 ** 40]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    before, start = rss_mib(), time.process_time()
+    with pytest.raises(LibraryError, match=r"values=\(0, 1099511627776\) do not match its saved constants"):
+        nclib.Library.load(tmp_path)
+    assert time.process_time() - start < 1.0 and rss_mib() - before < 100
 
 
 def test_seventy_thousand_value_window_refuses_naming_the_estimate():
