@@ -1,9 +1,18 @@
-"""The `nclib` command line: compile, run, disasm, trace, and check-stdlib (the main job)."""
+"""The `nclib` command line: compile, run, disasm, trace, check-stdlib, train, eval and analyze.
+
+Errors: every command stops with one line on stderr, `nclib <command>: error: <message>`, and exit
+code 2 for a usage error (a malformed or unknown argument value, found by argparse or by the
+command: `UsageError`) or 1 for an error while running (an nclib error, a file that cannot be
+read or written, a bad value found by the library). `--debug` (anywhere on the command line)
+shows the traceback instead.
+"""
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import copy
 import random
 import sys
 import time
@@ -12,36 +21,120 @@ from pathlib import Path
 import torch
 
 import nclib
-from nclib.errors import NclibError
+from nclib.errors import CompileError, NclibError, StepLimitError, UsageError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (`nclib run: error: <message>; see `nclib run --help``,
+    exit code 2) and a `--debug` option on every (sub)command."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                          help="on an error, show the Python traceback instead of one line")
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
+
+
+def int_at_least(minimum: int):
+    """An argparse type: an int >= minimum (else a usage error naming the value)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+        return value
+
+    parse.__name__ = f"int >= {minimum}"
+    return parse
+
+
+class WindowAction(argparse.Action):
+    """--values LO HI: two ints with LO < HI."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        lo, hi = values
+        if lo >= hi:
+            parser.error(f"argument {option_string}: LO must be below HI, got {lo} {hi} (e.g. --values 0 256)")
+        setattr(namespace, self.dest, [lo, hi])
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """FILE.py[:FUNC] or DIR[:ROUTINE] -> (path, name or "")."""
+    path, sep, name = target.rpartition(":")
+    return (path, name) if sep and path else (target, "")
 
 
 def load_program(target: str, values, memory, stack) -> nclib.Program:
     """FILE.py[:FUNC] (compiled now) or LIBRARY_DIR[:ROUTINE] (a saved library)."""
-    path, _, func = target.rpartition(":") if ":" in target else (target, "", "")
-    if not path:
-        path, func = target, ""
+    path, func = split_target(target)
     p = Path(path)
     if p.is_dir():
         lib = nclib.Library.load(p)
+        if func and func not in lib:
+            raise UsageError(f"{target}: the library {path} has no routine {func!r}; it has {', '.join(lib.names) or 'none'}")
+        if not len(lib.names):
+            raise UsageError(f"{target}: the library {path} holds no routine")
         return lib[func] if func else next(iter(lib))
     if not p.is_file():
-        raise SystemExit(f"nclib: no such file or library directory: {path}")
+        raise UsageError(f"{target}: no such file or library directory: {path} (give FILE.py[:FUNC] or LIBRARY_DIR[:ROUTINE])")
+    source = p.read_text()
+    try:
+        defined = [n.name for n in ast.parse(source, filename=str(p)).body if isinstance(n, ast.FunctionDef)]
+    except SyntaxError as err:
+        err.filename = str(p)
+        raise
+    if func and func not in defined:
+        raise UsageError(f"{target}: {path} defines no function {func!r}; it defines {', '.join(defined) or 'none'} "
+                         f"(use {path}:NAME)")
     options = {"values": tuple(values), "stack": stack}
     if memory is not None:
         options["memory"] = memory
-    return nclib.compile(p.read_text(), entry=func or None, file=str(p), **options)
+    return nclib.compile(source, entry=func or None, file=str(p), **options)
 
 
 def parse_args(prog: nclib.Program, texts: list[str]) -> list:
+    """Command-line texts -> Python ints and lists of ints for `prog` (usage errors otherwise)."""
     args = []
     for text in texts:
         try:
-            args.append(ast.literal_eval(text))
-        except (ValueError, SyntaxError):
-            raise SystemExit(f"nclib: argument {text!r} is not an int or a list of ints") from None
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            value = None
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+        if not (is_int or (isinstance(value, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in value))):
+            raise UsageError(f"argument {text!r} is not an int or a list of ints (e.g. 12 or '[3, 1, 2]')")
+        args.append(value)
     if len(args) != len(prog.params):
-        raise SystemExit(f"nclib: {prog.name} takes {len(prog.params)} arguments ({', '.join(prog.params)}), got {len(args)}")
+        raise UsageError(f"{prog.name} takes {len(prog.params)} arguments ({', '.join(prog.params)}), got {len(args)}: "
+                         f"{' '.join(texts) or 'none'}")
     return args
+
+
+def check_hard(prog: nclib.Program, args: list, max_steps: int | None) -> int:
+    """Run `args` on the hard machine and raise its error (value window, fault, no halt), naming
+    the source line; returns its number of steps. Soft mode on one-hot inputs follows the hard
+    machine's path exactly, so this is the error a soft run would hide."""
+    res = prog.execute(*prog.encode([copy.deepcopy(args)], "hard"), max_steps=max_steps)
+    prog.raise_for_fault(res, 0)
+    return int(res.steps[0])
+
+
+def run_soft(prog: nclib.Program, args: list, max_steps: int | None, trace: bool = False) -> nclib.ExecResult:
+    """The soft machine on one-hot `args`, after the hard machine found no error; raises
+    StepLimitError if its halted mass stays below 1 - 1e-4."""
+    steps = check_hard(prog, args, max_steps)
+    limit = max_steps or max(10_000, steps + 1)
+    res = prog.execute(*prog.encode([args], "soft"), mode="soft", max_steps=limit, trace=trace)
+    halted = float(res.halted[0])
+    if halted < 1 - 1e-4:
+        raise StepLimitError(f"{prog.name}: the soft machine's halted mass is {halted:.6f} after max_steps={limit} steps "
+                             f"(the hard machine halts after {steps}); raise --max-steps")
+    return res
 
 
 def show(prog: nclib.Program, res: nclib.ExecResult, mode: str):
@@ -50,9 +143,20 @@ def show(prog: nclib.Program, res: nclib.ExecResult, mode: str):
     return f"None (list arguments after the call: {value})" if prog.returns == "none" else value
 
 
+@contextlib.contextmanager
+def writing(path, what: str):
+    """An OSError while writing `what` to `path` becomes an NclibError naming the path the user
+    gave (not a temporary sibling of it)."""
+    try:
+        yield
+    except OSError as err:
+        raise NclibError(f"cannot write {what} to {str(path)!r}: {err.strerror or err}; choose a writable path") from err
+
+
 def cmd_compile(a) -> None:
     prog = load_program(a.target, a.values, a.memory, a.stack)
-    nclib.Library([prog]).save(a.output)
+    with writing(a.output, "the library"):
+        nclib.Library([prog]).save(a.output)
     print(f"compiled {prog!r} -> {a.output}")
 
 
@@ -60,11 +164,11 @@ def cmd_run(a) -> None:
     prog = load_program(a.target, a.values, a.memory, a.stack)
     args = parse_args(prog, a.args)
     if a.soft:
-        res = prog.execute(*prog.encode([args], "soft"), mode="soft")
+        res = run_soft(prog, args, a.max_steps)
         print(show(prog, res, "soft"))
         print(f"steps {float(res.steps[0]):.1f}, halted mass {float(res.halted[0]):.6f}")
     else:
-        print(prog(*args))
+        print(prog(*args, max_steps=a.max_steps or 1_000_000))
 
 
 def cmd_disasm(a) -> None:
@@ -76,13 +180,30 @@ def cmd_disasm(a) -> None:
 
 
 def cmd_trace(a) -> None:
-    from nclib.trace import plot_trace
+    """Hard mode: the trace is drawn up to where the machine stopped, then its error (if any) is
+    raised. Soft mode: the hard machine's error is raised before anything is drawn."""
+    from nclib.trace import check_image_path, plot_trace
 
+    check_image_path(a.output)
     prog = load_program(a.target, a.values, a.memory, a.stack)
     args = parse_args(prog, a.args)
-    mode = "soft" if a.soft else "hard"
-    res = prog.execute(*prog.encode([args], mode), mode=mode, trace=True)
-    path = plot_trace(prog, res, a.output, title=f"{prog.name}{tuple(args)} = {show(prog, res, mode)} ({mode})")
+    call = f"{prog.name}{tuple(args)}"
+    if a.soft:
+        res = run_soft(prog, args, a.max_steps, trace=True)
+        with writing(a.output, "the trace"):
+            path = plot_trace(prog, res, a.output, title=f"{call} = {show(prog, res, 'soft')} (soft)")
+        print(f"wrote {path} ({len(res.trace)} steps)")
+        return
+    res = prog.execute(*prog.encode([copy.deepcopy(args)], "hard"), trace=True, max_steps=a.max_steps)
+    try:
+        prog.raise_for_fault(res, 0)
+    except NclibError as err:
+        with writing(a.output, "the trace"):
+            path = plot_trace(prog, res, a.output, title=f"{call} stopped: {type(err).__name__} (hard)")
+        print(f"wrote {path} ({len(res.trace)} steps, up to the error)")
+        raise
+    with writing(a.output, "the trace"):
+        path = plot_trace(prog, res, a.output, title=f"{call} = {show(prog, res, 'hard')} (hard)")
     print(f"wrote {path} ({len(res.trace)} steps)")
 
 
@@ -129,7 +250,8 @@ def cmd_check_stdlib(a) -> None:
     from nclib.trace import plot_trace
 
     out = Path(a.out)
-    (out / "listings").mkdir(parents=True, exist_ok=True)
+    with writing(out, "the check's outputs"):
+        (out / "listings").mkdir(parents=True, exist_ok=True)
     start = time.time()
     lib = nclib.stdlib()
     lib.save(out / "stdlib")
@@ -162,14 +284,17 @@ def cmd_check_stdlib(a) -> None:
     print(f"library saved to {out / 'stdlib'}; listings in {out / 'listings'}; traces in {out / 'traces'}")
     print(f"{len(lib)} routines, {failures} with mismatches, {time.time() - start:.1f} s")
     if failures:
-        raise SystemExit(1)
+        raise NclibError(f"{failures} routine/mode pair(s) disagree with CPython (see the table above)")
 
 
 def cmd_train(a) -> None:
-    from nclib.train.finetune import recipe_main
+    from nclib.train.finetune import ConfigError, recipe_main
 
-    recipe_main([a.config] + (["--stop-at", str(a.stop_at)] if a.stop_at is not None else []) + (["--set", *a.set] if a.set else [])
-                + (["--overwrite"] if a.overwrite else []))
+    try:
+        recipe_main([a.config] + (["--stop-at", str(a.stop_at)] if a.stop_at is not None else []) + (["--set", *a.set] if a.set else [])
+                    + (["--overwrite"] if a.overwrite else []))
+    except ConfigError as err:  # the config file (or --set) is the command's input: a usage error
+        raise UsageError(str(err)) from None
 
 
 def load_eval_model(spec: str):
@@ -181,7 +306,7 @@ def load_eval_model(spec: str):
     if spec in ("smollm2", "tiny"):
         return load_backbone(spec)
     if not Path(spec).is_dir():
-        raise FileNotFoundError(f"model {spec!r}: expected 'smollm2' or a saved model directory (e.g. out/main/augmented/final)")
+        raise UsageError(f"--model {spec!r}: expected 'smollm2' or a saved model directory (e.g. out/main/augmented/final)")
     return AutoModelForCausalLM.from_pretrained(spec), AutoTokenizer.from_pretrained(spec)
 
 
@@ -190,16 +315,28 @@ def cmd_eval(a) -> None:
     from tqdm.auto import tqdm
 
     from nclib.evaluation import evaluate_rows, sample_rows, write_results
-    from nclib.tasks import build_task, load_task
+    from nclib.tasks import TASKS, build_task, load_task
 
-    if a.threads:
-        torch.set_num_threads(a.threads)
     specs = []
     for item in a.model:
         name, sep, spec = item.partition("=")
         if not sep or not name or not spec:
-            raise SystemExit(f"nclib eval: --model expects NAME=PATH_OR_smollm2, got {item!r}")
+            raise UsageError(f"--model expects NAME=PATH_OR_smollm2, got {item!r}")
+        if spec not in ("smollm2", "tiny") and not Path(spec).is_dir():
+            raise UsageError(f"--model {item!r}: {spec} is neither 'smollm2' nor a saved model directory "
+                             f"(e.g. out/main/augmented/final)")
         specs.append((name, spec))
+    names = [n for n, _ in specs]
+    if len(set(names)) != len(names):
+        raise UsageError(f"model names must be distinct, got {names}")
+    unknown = [t for t in a.tasks if t not in TASKS]
+    if unknown:
+        raise UsageError(f"--tasks: unknown task(s) {unknown}; choose from {', '.join(TASKS)}")
+    if a.no_call and (a.no_call_reference or next((n for n, s in specs if s == "smollm2"), None)) not in names:
+        raise UsageError(f"--no-call compares per-token losses with a reference model; name one with "
+                         f"--no-call-reference NAME or evaluate smollm2 too (models: {names})")
+    if a.threads:
+        torch.set_num_threads(a.threads)
     rows = []
     for task in a.tasks:
         path = Path(a.data) / task
@@ -209,20 +346,14 @@ def cmd_eval(a) -> None:
         splits = a.splits or [s for s in dd if s.startswith("test")]
         missing = [s for s in splits if s not in dd]
         if missing:
-            raise SystemExit(f"nclib eval: {path} has no split(s) {missing}; it has {list(dd)}")
+            raise UsageError(f"--splits: {path} has no split(s) {missing}; it has {list(dd)}")
         rows += sample_rows(dd, splits, a.n, a.seed)
-    names = [n for n, _ in specs]
-    if len(set(names)) != len(names):
-        raise SystemExit(f"nclib eval: model names must be distinct, got {names}")
     passages = []
     if a.no_call:
         from nclib.corpus import ordinary_passages
 
         passages = ordinary_passages("test", a.no_call, seed=a.seed)
         reference = a.no_call_reference or next((n for n, s in specs if s == "smollm2"), None)
-        if reference not in names:
-            raise SystemExit(f"nclib eval: --no-call compares per-token losses with a reference model; name one with "
-                             f"--no-call-reference NAME or evaluate smollm2 too (models: {names})")
     records, ordinary = [], []
     began = time.time()
     for name, spec in specs:
@@ -245,15 +376,22 @@ def cmd_eval(a) -> None:
           f"predictions, tables and plot in {a.out}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="nclib", description="Neurally compiled libraries: compile Python routines into differentiable programs.")
+def build_parser() -> Parser:
+    parser = Parser(prog="nclib", description="Neurally compiled libraries: compile Python routines into differentiable programs.")
     sub = parser.add_subparsers(dest="command", required=True)
+    positive, natural = int_at_least(1), int_at_least(0)
 
     def target_options(p):
         p.add_argument("target", help="FILE.py[:FUNC] or a saved LIBRARY_DIR[:ROUTINE]")
-        p.add_argument("--values", nargs=2, type=int, default=[0, 256], metavar=("LO", "HI"), help="value window [LO, HI)")
-        p.add_argument("--memory", type=int, default=None, help="memory cells (default min(64, HI - 1))")
-        p.add_argument("--stack", type=int, default=16, help="call stack frames")
+        p.add_argument("--values", nargs=2, type=int, default=[0, 256], action=WindowAction, metavar=("LO", "HI"),
+                       help="value window [LO, HI)")
+        p.add_argument("--memory", type=positive, default=None, help="memory cells (default min(64, HI - 1))")
+        p.add_argument("--stack", type=positive, default=16, help="call stack frames")
+
+    def max_steps_option(p):
+        p.add_argument("--max-steps", type=positive, default=None,
+                       help="stop with an error after this many machine steps (default: 1000000 hard; soft: "
+                            "max(10000, the hard run's steps + 1)); a loop that repeats a state is reported at once")
 
     p = sub.add_parser("compile", help="compile a routine and save it as a library")
     target_options(p)
@@ -262,7 +400,8 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("run", help="run a routine on Python literals")
     target_options(p)
     p.add_argument("args", nargs="*", help="arguments as Python literals, e.g. 12 '[3, 1, 2]'")
-    p.add_argument("--soft", action="store_true", help="run the soft machine on one-hot inputs")
+    p.add_argument("--soft", action="store_true", help="run the soft machine on one-hot inputs (after the hard machine checks them)")
+    max_steps_option(p)
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("disasm", help="print the assembly listing")
     target_options(p)
@@ -270,19 +409,20 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("trace", help="write a PNG of instruction pointer and registers over time")
     target_options(p)
     p.add_argument("args", nargs="*")
-    p.add_argument("-o", "--output", required=True, help="PNG path")
+    p.add_argument("-o", "--output", required=True, help="image path (.png, or another format matplotlib writes)")
     p.add_argument("--soft", action="store_true")
+    max_steps_option(p)
     p.set_defaults(func=cmd_trace)
     p = sub.add_parser("check-stdlib", help="compile, verify against CPython and trace the standard library")
     p.add_argument("--out", default="out/stdlib-check")
-    p.add_argument("--n", type=int, default=1000, help="random inputs per routine (hard mode, one batch)")
-    p.add_argument("--n-soft", type=int, default=64, help="of which run in soft mode too (one batch)")
-    p.add_argument("--max-len", type=int, default=8)
+    p.add_argument("--n", type=positive, default=1000, help="random inputs per routine (hard mode, one batch)")
+    p.add_argument("--n-soft", type=positive, default=64, help="of which run in soft mode too (one batch)")
+    p.add_argument("--max-len", type=natural, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_check_stdlib)
     p = sub.add_parser("train", help="run a fine-tuning recipe (train/configs/*.yaml)")
     p.add_argument("config")
-    p.add_argument("--stop-at", type=int, default=None, help="stop after this step as if interrupted; rerun to resume")
+    p.add_argument("--stop-at", type=positive, default=None, help="stop after this step as if interrupted; rerun to resume")
     p.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override config fields")
     p.add_argument("--overwrite", action="store_true", help="replace the run in output_dir and start at step 0")
     p.set_defaults(func=cmd_train)
@@ -293,14 +433,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--splits", nargs="+", default=None,
                    help="test splits (default: every test split the data has: test_iid, test_ood, test_wording)")
     p.add_argument("--data", default="out/data", help="task datasets directory (built with --seed when missing)")
-    p.add_argument("--n", type=int, default=50, help="rows per task and split (the same rows for every model)")
-    p.add_argument("--n-train", type=int, default=2000)
-    p.add_argument("--n-test", type=int, default=200)
+    p.add_argument("--n", type=positive, default=50, help="rows per task and split (the same rows for every model)")
+    p.add_argument("--n-train", type=positive, default=2000)
+    p.add_argument("--n-test", type=positive, default=200)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--batch-size", type=positive, default=8)
+    p.add_argument("--threads", type=natural, default=0)
     p.add_argument("--out", default="out/eval")
-    p.add_argument("--no-call", type=int, default=0, metavar="N",
+    p.add_argument("--no-call", type=natural, default=0, metavar="N",
                    help="also N held-out ordinary passages (nclib.corpus): false-call rate and per-token loss")
     p.add_argument("--no-call-reference", default=None, metavar="NAME",
                    help="the model whose per-token loss the others are compared with (default: the smollm2 one)")
@@ -308,12 +448,50 @@ def main(argv: list[str] | None = None) -> None:
     from nclib.algeval.cli import add_analyze_parser
 
     add_analyze_parser(sub)
-    a = parser.parse_args(argv)
+    return parser
+
+
+def explain(err: Exception) -> tuple[int, str]:
+    """(exit code, message) for an error that stopped a command: 2 for a UsageError, else 1. The
+    message is one line, except a CompileError's list of problems (one line each)."""
+    if isinstance(err, UsageError):
+        return 2, str(err)
+    if isinstance(err, CompileError):
+        return 1, str(err.problems[0]) if len(err.problems) == 1 else str(err)
+    if isinstance(err, NclibError):
+        return 1, str(err)
+    if isinstance(err, SyntaxError):
+        return 1, f"{err.filename}:{err.lineno}:{err.offset}: the source is not valid Python: {err.msg}"
+    if isinstance(err, OSError):
+        if err.strerror and err.filename:
+            return 1, f"{err.strerror}: {err.filename}" + (f" -> {err.filename2}" if err.filename2 else "")
+        return 1, " ".join(str(err).split())
+    if isinstance(err, MemoryError):
+        return 1, f"out of memory{': ' + str(err) if str(err) else ''}; try a smaller batch, window or input"
+    if isinstance(err, (ValueError, TypeError)):
+        return 1, " ".join(str(err).split())
+    return 1, f"unexpected {type(err).__name__}: {' '.join(str(err).split())} (rerun with --debug for the traceback)"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run one command. Errors end it with one line on stderr and SystemExit(2) (usage) or
+    SystemExit(1) (anything else); `--debug` re-raises them with their traceback."""
+    a = build_parser().parse_args(argv)
+    command = " ".join(["nclib", a.command] + ([a.analyze_command] if a.command == "analyze" else []))
+    debug = getattr(a, "debug", False)
     try:
         a.func(a)
-    except NclibError as err:
-        print(f"nclib: {type(err).__name__}: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"{command}: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    except Exception as err:  # noqa: BLE001  (the one boundary where every error becomes a message)
+        if debug:
+            raise
+        code, message = explain(err)
+        print(f"{command}: error: {message}", file=sys.stderr)
+        raise SystemExit(code) from None
 
 
 if __name__ == "__main__":

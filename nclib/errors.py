@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["NclibError", "CompileError", "Problem", "ValueRangeError", "MachineFault", "StepLimitError", "LibraryError",
-           "ArgumentError", "MemoryLimitError", "RoutineError"]
+           "ArgumentError", "MemoryLimitError", "NonHaltingError", "UsageError", "RoutineError"]
 
 
 class NclibError(Exception):
@@ -55,6 +55,17 @@ class RoutineError(NclibError, RuntimeError):
 
 class StepLimitError(MachineFault):
     """The program did not halt within `max_steps`."""
+
+
+class NonHaltingError(StepLimitError):
+    """The program never halts: the hard machine returned to an earlier state (registers, memory,
+    call stack and instruction pointer all equal), so it repeats that loop forever. The message
+    names the loop's source line."""
+
+
+class UsageError(NclibError, ValueError):
+    """A command-line argument of `nclib` is wrong in itself (an unknown name, a malformed value).
+    The command exits with code 2 for it, as for argparse's own usage errors."""
 
 
 class LibraryError(NclibError, ValueError):

@@ -14,9 +14,9 @@ from nclib import kernels
 from nclib.compiler import Assembly, compile_source
 from nclib.compiler.assemble import HALT_LINE
 from nclib.compiler.regalloc import HP, RV
-from nclib.errors import ArgumentError, MachineFault, RoutineError, StepLimitError, ValueRangeError
-from nclib.machine import (FAULT_NAMES, FAULT_OVERFLOW, FAULT_RAISE, HardState, SoftTables, run_hard, run_soft,
-                           soft_parameters)
+from nclib.errors import ArgumentError, MachineFault, NonHaltingError, RoutineError, StepLimitError, ValueRangeError
+from nclib.machine import (FAULT_NAMES, FAULT_NO_HALT, FAULT_OVERFLOW, FAULT_RAISE, HardState, SoftTables, enclosing_loop,
+                           run_hard, run_soft, soft_parameters)
 from nclib.memory import check_bytes, check_soft_run
 
 __all__ = ["ExecResult", "Program", "compile"]
@@ -329,6 +329,13 @@ class Program:
             line = self.asm.lines[int(res.fault_line[b])]
             values = [int(res.registers[b, x[1]]) if x[0] == "r" else x[1] for x in line.values]
             raise RoutineError(f"{self.asm.file}:{line.loc[0]}: {line.note.format(*values)}")
+        if code == FAULT_NO_HALT:
+            line = int(res.fault_line[b])
+            loop = enclosing_loop(self.source, self.asm.lines[line].loc[0])
+            text = self.source.splitlines()[loop - 1].strip() if 0 < loop <= len(self.source.splitlines()) else ""
+            raise NonHaltingError(f"{self.name}: does not halt: the loop at line {loop} of {self.asm.file} (`{text}`) returns "
+                                  f"to an earlier state (same registers, memory and stack; machine line {line}), so it "
+                                  f"would never halt, whatever max_steps; fix the loop's condition or what the loop changes")
         if code:
             raise MachineFault(f"{self.name}: {FAULT_NAMES[code]} {self._where(int(res.fault_line[b]))}")
         if float(res.halted[b]) < 1:

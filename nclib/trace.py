@@ -13,7 +13,24 @@ import torch  # noqa: E402
 from nclib.compiler.regalloc import HP, RV, SCRATCH  # noqa: E402
 from nclib.program import ExecResult, Program  # noqa: E402
 
-__all__ = ["trace_arrays", "plot_trace"]
+__all__ = ["trace_arrays", "plot_trace", "check_image_path"]
+
+
+def check_image_path(path: str | Path) -> Path:
+    """`path` if matplotlib can write an image there by its suffix (.png, .pdf, .svg, ...) and it
+    is not a directory; else a UsageError naming it (checked before a run, not after)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from nclib.errors import UsageError
+
+    path = Path(path)
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.is_dir():
+        raise UsageError(f"-o {str(path)!r} is a directory; give an image file path such as {path / 'trace.png'}")
+    if path.suffix.lstrip(".").lower() not in formats:
+        raise UsageError(f"-o {str(path)!r}: cannot tell the image format from the suffix {path.suffix or '(none)'!r}; "
+                         f"use .png (or one of {', '.join('.' + f for f in sorted(formats))})")
+    return path
 
 
 def trace_arrays(prog: Program, res: ExecResult, b: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

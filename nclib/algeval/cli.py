@@ -16,7 +16,15 @@ import argparse
 import json
 from pathlib import Path
 
+from nclib.errors import UsageError
+
 __all__ = ["add_analyze_parser", "run_analyze"]
+
+
+def _int_at_least(minimum: int):
+    from nclib.cli import int_at_least
+
+    return int_at_least(minimum)
 
 
 def _common(p: argparse.ArgumentParser, model_required: bool = True) -> None:
@@ -24,7 +32,7 @@ def _common(p: argparse.ArgumentParser, model_required: bool = True) -> None:
     p.add_argument("--prompt", action="append", default=None, help="a prompt (repeatable); default: graph prompts from --dataset or a built dataset")
     p.add_argument("--dataset", default=None, help="a task dataset directory (nclib.tasks.build_tasks output for one task)")
     p.add_argument("--split", default="test_iid", help="dataset split (default: %(default)s)")
-    p.add_argument("--n", type=int, default=40, help="number of prompts from the dataset (default: %(default)s)")
+    p.add_argument("--n", type=_int_at_least(1), default=40, help="number of prompts from the dataset (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the built graph dataset and of t-SNE (default: %(default)s)")
 
 
@@ -37,7 +45,7 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     att = sub.add_parser("attention", help="heatmaps of the attention from one token to chosen tokens, per layer and head")
     att.add_argument("--model", required=True, help="'smollm2' or a local model directory (LLaMA, NCLlama, ...)")
     _common(att)
-    att.add_argument("--index", type=int, default=0, help="which prompt (default: %(default)s)")
+    att.add_argument("--index", type=_int_at_least(0), default=0, help="which prompt (default: %(default)s)")
     att.add_argument("--query", default="goal", help="query word; 'goal' / 'start' for a graph prompt (default: %(default)s)")
     att.add_argument("--keys", default=None, help="comma-separated key words (default: the graph's rooms)")
     att.add_argument("--layers", default="all", help="'all' or comma-separated layer indices, negative from the end")
@@ -76,7 +84,7 @@ def _prompts(args) -> list[str]:
 
     data = load_task(args.dataset) if args.dataset else build_task("graph", n_train=2, n_test=max(args.n, 1), seed=args.seed)
     if args.split not in data:
-        raise ValueError(f"--split {args.split!r}: the dataset has {sorted(data)}")
+        raise UsageError(f"--split {args.split!r}: the dataset has {sorted(data)}")
     rows = data[args.split]
     return list(rows["prompt"][:args.n])
 
@@ -93,7 +101,7 @@ def _attention(args, out: Path) -> dict:
 
     prompts = _prompts(args)
     if not 0 <= args.index < len(prompts):
-        raise ValueError(f"--index {args.index} is out of range: {len(prompts)} prompts, valid 0..{len(prompts) - 1}")
+        raise UsageError(f"--index {args.index} is out of range: {len(prompts)} prompts, valid 0..{len(prompts) - 1}")
     model, tok = load_causal_lm(args.model)
     keys = [k.strip() for k in args.keys.split(",")] if args.keys else None
     amap = attention_to_words(model, tok, prompts[args.index], args.query, keys, args.layers, args.heads, args.reduce)
@@ -109,10 +117,10 @@ def _representations(args, out: Path) -> dict:
     colours = [c.strip() for c in args.color_by.split(",") if c.strip()]
     for m in methods:
         if m not in ("pca", "tsne"):
-            raise ValueError(f"--method {m!r}: choose from pca, tsne")
+            raise UsageError(f"--method {m!r}: choose from pca, tsne")
     for c in colours:
         if c not in ("room", "role"):
-            raise ValueError(f"--color-by {c!r}: choose from room, role")
+            raise UsageError(f"--color-by {c!r}: choose from room, role")
     prompts = _prompts(args)
     model, tok = load_causal_lm(args.model)
     layers = args.layers
@@ -145,7 +153,7 @@ def _traces(args, out: Path) -> dict:
 
         lib = nclib.stdlib()
         if args.routine not in lib:
-            raise ValueError(f"--routine {args.routine!r} is not in the stdlib ({', '.join(lib.names)})")
+            raise UsageError(f"--routine {args.routine!r} is not in the stdlib ({', '.join(lib.names)})")
         prog = lib[args.routine]
         calls = []
         for prompt in prompts:
@@ -194,10 +202,22 @@ def _plot_trace_scores(agg: dict, path: Path, source: str) -> Path:
     return path
 
 
+def _check_paths(args) -> None:
+    """Input paths named on the command line must exist (a usage error otherwise)."""
+    model = getattr(args, "model", None)
+    if model and model != "smollm2" and not Path(model).is_dir():
+        raise UsageError(f"--model {model!r} is neither 'smollm2' nor a local model directory")
+    for option, kind in (("dataset", "directory"), ("predictions", "file")):
+        value = getattr(args, option, None)
+        if value is not None and not Path(value).exists():
+            raise UsageError(f"--{option} {value!r}: no such {kind}")
+
+
 def run_analyze(args) -> int:
     """Run one `nclib analyze` subcommand; prints where the summary went. Returns 0."""
     import torch
 
+    _check_paths(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     name = args.analyze_command
