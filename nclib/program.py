@@ -370,8 +370,6 @@ class Program:
         if mode == "worlds":
             from nclib.worlds import execute_worlds
 
-            self._check_world_distributions(args)
-
             return execute_worlds(self, args, top_k=top_k, max_steps=max_steps or 1_000_000)
         soft = mode == "soft"
         parsed, B, device, dtype = self._parse(args, soft)
@@ -467,21 +465,6 @@ class Program:
                 raise ArgumentError(f"argument {name}: soft input row {at} is not a probability distribution: it {what} "
                                     f"(sum {float(total[where]):.6g}); pass one distribution over the {self.V} window values "
                                     f"per row (e.g. softmax or one_hot; prog.encode builds one-hot inputs)")
-
-    def _check_world_distributions(self, args) -> None:
-        """Worlds mode reads the same distributions as soft mode: check the ones given as tensors."""
-        for name, kind, arg in zip(self.params, self.param_kinds, args):
-            if kind == "list" and isinstance(arg, (tuple, list)) and arg and isinstance(arg[0], torch.Tensor):
-                values = arg[0]
-                if values.dim() == 3 and values.is_floating_point() and values.shape[-1] == self.V:
-                    lengths = arg[1] if len(arg) > 1 and arg[1] is not None else None
-                    mask = None
-                    if lengths is not None:
-                        lengths = torch.as_tensor(lengths, device=values.device)
-                        mask = torch.arange(values.shape[1], device=values.device)[None, :] < lengths.view(-1, 1)
-                    self._check_distribution(name, values, mask)
-            elif isinstance(arg, torch.Tensor) and arg.dim() == 2 and arg.is_floating_point() and arg.shape[-1] == self.V:
-                self._check_distribution(name, arg)
 
     def _execute_hard(self, parsed, layout, heap, B, device, max_steps, trace) -> ExecResult:
         asm, R, A, K = self.asm, self.asm.n_regs, self.memory, self.stack
