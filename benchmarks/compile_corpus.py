@@ -37,6 +37,7 @@ import ast
 import copy
 import datetime
 import importlib.util
+import inspect
 import json
 import os
 import platform
@@ -520,14 +521,12 @@ def compile_entry(spec: Entry, soft: bool = False):
 
 
 def full_arguments(prog, fn: Callable, args: tuple) -> tuple:
-    """`args` extended with the Python defaults of the parameters the program takes beyond them."""
-    extra = len(prog.params) - len(args)
-    if extra <= 0:
+    """`args` extended with CPython's defaults (bool as 0/1) of the parameters the program takes
+    beyond them, so the default values come from the oracle, not from the compiler."""
+    if len(prog.params) <= len(args):
         return args
-    import inspect
-
-    params = list(inspect.signature(fn).parameters.values())[len(args):len(args) + extra]
-    return args + tuple(p.default for p in params)
+    signature = inspect.signature(fn).parameters
+    return args + tuple(int(signature[name].default) for name in prog.params[len(args):])
 
 
 def nclib_outcomes(prog, calls: list[tuple], mode: str, max_steps: int) -> list[Outcome]:
@@ -607,6 +606,7 @@ class Report:
     window: int = 0
     wrong_error: int = 0
     message_differs: int = 0
+    crash: str = ""  # nclib raised something other than an NclibError while running a compiled program
     soft_n: int = 0
     soft_exact: int = 0
     soft_values: tuple | None = None
@@ -641,7 +641,12 @@ def check_entry(spec: Entry, n_hard: int = 200, n_soft: int = 10, seed: int = 0)
     rng = random.Random(zlib.crc32(f"{seed}:{spec.name}".encode()))
     calls = [spec.draw(rng) for _ in range(n_hard)]
     expected = [python_outcome(fn, c, str(path), raises) for c in calls]
-    got = nclib_outcomes(prog, [full_arguments(prog, fn, c) for c in calls], "hard", spec.max_steps)
+    try:
+        got = nclib_outcomes(prog, [full_arguments(prog, fn, c) for c in calls], "hard", spec.max_steps)
+    except Exception as err:  # nclib (or this harness) crashed on a compiled program: a finding, reported
+        rep.crash = f"hard run crashed: {type(err).__name__}: {err}"
+        rep.seconds, rep.cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+        return rep
     rep.hard_n = len(calls)
     for call, want, have in zip(calls, expected, got):
         rep.hard_raised += want.error is not None
@@ -656,7 +661,10 @@ def check_entry(spec: Entry, n_hard: int = 200, n_soft: int = 10, seed: int = 0)
             rep.examples.append({"mode": "hard", "args": list(call), "verdict": v, "python": _describe(want),
                                  "nclib": _describe(have)})
     if n_soft > 0:
-        _check_soft(spec, fn, str(path), raises, rep, rng, n_soft)
+        try:
+            _check_soft(spec, fn, str(path), raises, rep, rng, n_soft)
+        except Exception as err:
+            rep.crash = f"soft run crashed: {type(err).__name__}: {err}"
     rep.seconds, rep.cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     return rep
 
@@ -729,7 +737,7 @@ def environment() -> dict:
 
 def totals(reports: list[Report]) -> dict:
     compiled = [r for r in reports if r.compiled]
-    exact = [r for r in compiled if r.hard_exact == r.hard_n and r.soft_exact == r.soft_n]
+    exact = [r for r in compiled if r.hard_exact == r.hard_n and r.soft_exact == r.soft_n and not r.crash]
     return {"functions": len(reports), "files": len({r.file for r in reports}), "compiled": len(compiled),
             "exact": len(exact), "hard_inputs": sum(r.hard_n for r in compiled),
             "hard_exact": sum(r.hard_exact for r in compiled), "soft_inputs": sum(r.soft_n for r in compiled),
@@ -737,6 +745,7 @@ def totals(reports: list[Report]) -> dict:
             "window": sum(r.window for r in compiled), "wrong_error": sum(r.wrong_error for r in compiled),
             "python_raised": sum(r.hard_raised for r in compiled),
             "message_differs": sum(r.message_differs for r in compiled),
+            "crashed": sum(bool(r.crash) for r in compiled),
             "cpu_seconds": sum(r.cpu_seconds for r in reports)}
 
 
@@ -767,7 +776,8 @@ def write_markdown(reports: list[Report], env: dict, command: str, elapsed: floa
         f"- exact on every input (hard and soft): **{t['exact']} of {t['compiled']} compiled**",
         f"- hard inputs: {t['hard_exact']} exact of {t['hard_inputs']} ({t['python_raised']} of them make CPython raise)",
         f"- soft inputs: {t['soft_exact']} exact of {t['soft_inputs']}",
-        f"- silent wrong answers: **{t['silent']}**; out-of-window errors: {t['window']}; wrong errors: {t['wrong_error']}",
+        f"- silent wrong answers: **{t['silent']}**; out-of-window errors: {t['window']}; wrong errors: {t['wrong_error']}; "
+        f"runs that crashed: {t['crashed']}",
         f"- raise/assert inputs with the right error class and line but a different message: {t['message_differs']} "
         "(the message is carried only for literals and f-strings of ints)",
         "",
@@ -783,7 +793,7 @@ def write_markdown(reports: list[Report], env: dict, command: str, elapsed: floa
                          f"{r.cpu_seconds:.1f} |")
             continue
         soft = f"{r.soft_exact}/{r.soft_n}"
-        note = f"{r.soft_values or ''} {_md(r.soft_note)}".strip()
+        note = f"{r.soft_values or ''} {_md(r.soft_note)} {_md(r.crash)}".strip()
         lines.append(f"| `{r.name}` | {r.values} / {r.memory} / {r.stack} | yes | {r.hard_exact}/{r.hard_n} | {r.hard_raised} "
                      f"| {r.silent} | {r.window} | {r.wrong_error} | {soft} | {note} | {r.cpu_seconds:.1f} |")
     failing = [r for r in reports if not r.compiled]
@@ -825,7 +835,7 @@ def main() -> None:
     for spec in entries:
         rep = check_entry(spec, args.hard, args.soft, args.seed)
         reports.append(rep)
-        status = (f"hard {rep.hard_exact}/{rep.hard_n} soft {rep.soft_exact}/{rep.soft_n} silent {rep.silent}"
+        status = (f"hard {rep.hard_exact}/{rep.hard_n} soft {rep.soft_exact}/{rep.soft_n} silent {rep.silent} {rep.crash}"
                   if rep.compiled else f"not compiled: {rep.compile_error}")
         print(f"{rep.name:70s} {rep.seconds:6.1f}s wall {rep.cpu_seconds:5.1f}s CPU  {status}", flush=True)
     elapsed = time.perf_counter() - start

@@ -63,6 +63,7 @@ def test_compiled_function_is_exact(spec):
     rep = check_entry(spec, HARD_INPUTS, SOFT_INPUTS)
     if not rep.compiled:
         pytest.skip(f"does not compile: {rep.compile_error}")
+    assert not rep.crash, rep.crash
     assert rep.silent == 0, f"silent wrong answers: {rep.examples}"
     assert rep.hard_exact == rep.hard_n == HARD_INPUTS, rep.examples
     assert rep.soft_exact == rep.soft_n, rep.examples
