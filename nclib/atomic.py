@@ -123,8 +123,11 @@ def _target(path, what: str) -> Path:
     if what == "directory":
         if path.exists() and not path.is_dir():
             raise SaveError(f"{path} is a file, not a directory: give a directory path to save to (or remove the file)")
-        cwd = Path.cwd().resolve()
-        if path.exists() and (path.resolve() == cwd or path.resolve() in cwd.parents):
+        try:
+            cwd = Path.cwd().resolve()
+        except FileNotFoundError:  # the working directory was removed: nothing to protect
+            cwd = None
+        if cwd is not None and path.exists() and (path.resolve() == cwd or path.resolve() in cwd.parents):
             raise SaveError(f"{path} holds the current directory, which a save does not replace: save to a subdirectory")
     elif path.is_dir():
         raise SaveError(f"{path} is a directory, not a file: give a file path to save to")
@@ -161,7 +164,12 @@ def _swap_in(tmp: Path, path: Path) -> Path | None:
             raise
     old = _sibling(path, "old")
     os.rename(path, old)
-    os.rename(tmp, path)  # a crash right before this line: `recover` renames old back
+    try:
+        os.rename(tmp, path)  # a crash right before this line: `recover` renames old back
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.rename(old, path)
+        raise
     return old
 
 
@@ -172,8 +180,8 @@ def atomic_directory(path, keep: bool | Callable[[str], bool] = False) -> Iterat
 
     keep: copy the entries of the existing directory into the temporary one first (True: all of
         them; a function of the entry name: those it accepts), so that files the writer does not
-        write survive the save. Entries the writer overwrites must not be kept-by-link: they are
-        copied, so the old version stays intact until the swap.
+        write survive the save. They are copies, never links: writing over one cannot change the
+        old version before the swap.
     """
     path = _target(path, "directory")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -147,13 +147,13 @@ def test_the_rename_fallback_and_a_crash_inside_it(tmp_path, monkeypatch, old_ne
     renames = []
     real_rename = os.rename
 
-    def crash_on_second(src, dst):
+    def crash_after_the_second(src, dst):
         renames.append((src, dst))
-        if len(renames) == 3:  # 1: tmp onto d fails (d is not empty); 2: d aside; 3: tmp onto d
+        if len(renames) >= 3:  # 1: tmp onto d fails (d is not empty); 2: d aside; 3: tmp onto d (and no roll-back)
             raise OSError(errno.EIO, "injected crash between the two renames")
         return real_rename(src, dst)
 
-    monkeypatch.setattr(os, "rename", crash_on_second)
+    monkeypatch.setattr(os, "rename", crash_after_the_second)
     with pytest.raises(OSError, match="injected crash"):
         old.save(d)
     monkeypatch.undo()
@@ -163,6 +163,21 @@ def test_the_rename_fallback_and_a_crash_inside_it(tmp_path, monkeypatch, old_ne
     recover(d)
     assert same(nclib.Library.load(d), new)  # the complete previous version
     assert leftovers(d) == []
+    # the same failure in a process that lives on: the old directory is put back at once
+    renames.clear()
+
+    def fail_the_third(src, dst):
+        renames.append((src, dst))
+        if len(renames) == 3:
+            raise OSError(errno.EIO, "injected failure of the second rename")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(atomic, "_exchange", no_exchange)
+    monkeypatch.setattr(os, "rename", fail_the_third)
+    with pytest.raises(OSError, match="injected failure"):
+        old.save(d)
+    monkeypatch.undo()
+    assert same(nclib.Library.load(d), new) and leftovers(d) == []
 
 
 def test_a_leftover_of_a_crashed_save_is_never_read_and_is_removed(tmp_path, old_new):
