@@ -16,15 +16,17 @@ construct it replaces, so compile errors, runtime faults and listings name the u
                                  ValueError like Python)
     [e for x in a if c]          a helper building the list with [] and append
     a = b = v                    v evaluated once, then assigned to each target left to right
-    MOD = 10**9 + 7              a module-level constant of int literals: inlined into functions
+    MOD = 10**9 + 7              a module-level constant of int literals (or a tuple of them):
+                                 inlined into functions; COLORS[1] of a tuple constant: the element
     a[-k]                        a[len(a) - k] for a literal k >= 1
 
 Loops over enumerate/zip read the length of each list at every iteration (as Python's list
 iterator does), so a body that appends to the list it walks sees the new elements, and one that
 shortens it stops early, exactly as in Python. Helpers are module-level functions named
-`__nc_<what>_<n>`, chosen not to collide with any name in the source; the variables of the
-enclosing function that a generator expression reads are passed as arguments (a generator
-expression cannot assign them, and lists are passed by reference, as Python shares them).
+`__nc_<function>_<what>_<n>` (one shared `__nc_contains_<n>`), chosen not to collide with any
+name in the source; the variables of the enclosing function that a generator expression reads are
+passed as arguments (a generator expression cannot assign them, and lists are passed by
+reference, as Python shares them).
 """
 
 from __future__ import annotations
@@ -163,8 +165,8 @@ def _stored_names(nodes: list[ast.AST]) -> set[str]:
 # -- module-level integer constants --------------------------------------------------------------
 def inline_constants(tree: ast.Module, file: str) -> None:
     """Replace reads of module-level integer constants (`MOD = 10**9 + 7`: int literals, earlier
-    constants and arithmetic only, bound exactly once in the module) by their value, and drop their
-    assignments. A constant some function assigns (`global`) or uses as a local is not inlined
+    constants and arithmetic only, or a tuple display of those; bound exactly once in the module) by
+    their value, and drop their assignments. A constant some function assigns (`global`) or uses as a local is not inlined
     there; anything that is not a literal expression is left for the validator to report."""
     bindings: dict[str, int] = {}
     for stmt in tree.body:
@@ -188,7 +190,7 @@ def inline_constants(tree: ast.Module, file: str) -> None:
             target, value = stmt.target.id, stmt.value
         if target is not None and bindings.get(target) == 1:
             try:
-                result = _literal_value(value, constants)
+                result = _constant_value(value, constants)
             except _NotLiteral:
                 result = None
             except (ArithmeticError, ValueError) as err:
@@ -210,6 +212,13 @@ class _NotLiteral(Exception):
     pass
 
 
+def _constant_value(node: ast.expr, constants: dict) -> int | tuple[int, ...]:
+    """An int, or a tuple of ints written as a tuple display (`COLORS = (RED, WHITE, BLUE)`)."""
+    if isinstance(node, ast.Tuple):
+        return tuple(_literal_value(e, constants) for e in node.elts)
+    return _literal_value(node, constants)
+
+
 _CONST_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
                  ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b, ast.BitAnd: lambda a, b: a & b,
                  ast.BitOr: lambda a, b: a | b, ast.BitXor: lambda a, b: a ^ b}
@@ -220,7 +229,7 @@ def _literal_value(node: ast.expr, constants: dict[str, int]) -> int:
     anything else); ArithmeticError for a division by zero or a value beyond CONSTANT_BITS."""
     if isinstance(node, ast.Constant) and type(node.value) in (int, bool):
         return node.value
-    if isinstance(node, ast.Name) and node.id in constants:
+    if isinstance(node, ast.Name) and isinstance(constants.get(node.id), int):
         return constants[node.id]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Invert)):
         value = _literal_value(node.operand, constants)
@@ -252,23 +261,27 @@ def _literal_value(node: ast.expr, constants: dict[str, int]) -> int:
 def _inline_in_function(fn: ast.FunctionDef, constants: dict[str, int]) -> None:
     # Default values are evaluated in the module's scope; the body sees a constant only where no
     # parameter or assignment of the function (or of a function nested in it) binds the name.
-    for default in fn.args.defaults + [d for d in fn.args.kw_defaults if d is not None]:
-        _replace_names(default, constants)
+    _replace_names(fn.args, constants)
     local = {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)} | _stored_names(fn.body)
     visible = {k: v for k, v in constants.items() if k not in local}
     for stmt in fn.body:
         _replace_names(stmt, visible)
 
 
-def _replace_names(root: ast.AST, constants: dict[str, int]) -> None:
+def _replace_names(root: ast.AST, constants: dict) -> None:
+    def literal(name: ast.Name) -> ast.expr:
+        value = constants[name.id]
+        node = ast.Tuple(elts=[_const(v) for v in value], ctx=ast.Load()) if isinstance(value, tuple) else _const(value)
+        return _locate(node, name)
+
     for node in ast.walk(root):
         for field, value in ast.iter_fields(node):
             if isinstance(value, ast.Name) and isinstance(value.ctx, ast.Load) and value.id in constants:
-                setattr(node, field, ast.copy_location(_const(constants[value.id]), value))
+                setattr(node, field, literal(value))
             elif isinstance(value, list):
                 for i, item in enumerate(value):
                     if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Load) and item.id in constants:
-                        value[i] = ast.copy_location(_const(constants[item.id]), item)
+                        value[i] = literal(item)
 
 
 # -- the rewrites inside functions ---------------------------------------------------------------
@@ -279,26 +292,49 @@ class Rewriter(ast.NodeTransformer):
         self.fresh = fresh
         self.helpers: list[ast.FunctionDef] = []
         self.shared: dict[str, str] = {}  # helper kind -> name, for helpers that cannot fault
+        self.function = ""  # the module-level function being rewritten: helper names start with it
+        # Names local to each enclosing scope (function, then comprehensions), innermost last: a
+        # generator expression's helper receives the ones it reads; any other name it reads (a
+        # builtin such as int in isinstance(x, int), a function) means the same inside the helper.
+        self.scopes: list[set[str]] = []
+
+    def visit_FunctionDef(self, node: ast.FunctionDef):
+        outer = self.function
+        self.function = outer or node.name
+        self.scopes.append({a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)} | _stored_names(node.body))
+        self.generic_visit(node)
+        self.scopes.pop()
+        self.function = outer
+        return node
+
+    def visit_comprehension_parts(self, comp: ast.GeneratorExp | ast.ListComp) -> None:
+        """Rewrite inside a comprehension that becomes a helper, with its loop variables in scope."""
+        self.scopes.append(_stored_names([g.target for g in comp.generators]))
+        self.generic_visit(comp)
+        self.scopes.pop()
 
     # -- statements ------------------------------------------------------------------------
     def visit_For(self, node: ast.For):
         self.generic_visit(node)
-        return self.loop(node)
+        return self.loop(node, _stored_names(node.body + [node.target]))
 
-    def loop(self, node: ast.For) -> list[ast.stmt]:
+    def loop(self, node: ast.For, rebound: set[str]) -> list[ast.stmt]:
         """`for <targets> in enumerate(...)/zip(...)` as an index loop; any other loop unchanged.
 
             for i, x in enumerate(a, s):        __a = a; __s = s; __k = 0
                 body                     ->     while __k < len(__a):
                                                     i = __k + __s; x = __a[__k]; __k += 1
                                                     body
-        The counter moves before the body, so `continue` needs nothing special."""
+        The counter moves before the body, so `continue` needs nothing special. A list named by a
+        variable that the loop never assigns (not in `rebound`) is read through that name, which
+        names the same list for the whole loop (and a list the body appends to keeps one name); any
+        other is bound to a temporary first, as Python's iterator keeps the list it started with."""
         if node.orelse or _call_name(node.iter) not in LOOP_SOURCES:
             return [node]
         setup: list[ast.stmt] = []
         lists: list[str] = []
         counter = self.fresh("k")
-        source = self._source(node.iter, setup, lists)
+        source = self._source(node.iter, setup, lists, rebound)
         if source is None:
             return [node]
         fetch = self._bind(node.target, source, counter)
@@ -311,7 +347,7 @@ class Rewriter(ast.NodeTransformer):
                          orelse=[])
         return [_locate(s, node) for s in setup + [_assign(counter, _const(0)), loop]]
 
-    def _source(self, node: ast.expr, setup: list[ast.stmt], lists: list[str]):
+    def _source(self, node: ast.expr, setup: list[ast.stmt], lists: list[str], rebound: set[str]):
         """The structure of an enumerate/zip iterable: ("list", temp) | ("count", start) |
         ("tuple", [parts]); its lists are bound to temporaries in evaluation order. None when it
         is not something this rewrite handles."""
@@ -325,7 +361,7 @@ class Rewriter(ast.NodeTransformer):
                 keywords = {k.arg: k.value for k in node.keywords}
                 if not (1 <= len(node.args) <= 2) or set(keywords) - {"start"} or (len(node.args) == 2 and keywords):
                     return None
-                inner = self._source(node.args[0], setup, lists)
+                inner = self._source(node.args[0], setup, lists, rebound)
                 if inner is None:
                     return None
                 start = node.args[1] if len(node.args) == 2 else keywords.get("start")
@@ -336,8 +372,11 @@ class Rewriter(ast.NodeTransformer):
                 return ("tuple", [("count", start), inner])
             if node.keywords or not node.args:
                 return None
-            parts = [self._source(a, setup, lists) for a in node.args]
+            parts = [self._source(a, setup, lists, rebound) for a in node.args]
             return None if any(p is None for p in parts) else ("tuple", parts)
+        if isinstance(node, ast.Name) and node.id not in rebound:
+            lists.append(node.id)
+            return ("list", node.id)
         temp = self.fresh("list")
         setup.append(_locate(_assign(temp, node), node))
         lists.append(temp)
@@ -390,6 +429,14 @@ class Rewriter(ast.NodeTransformer):
     # -- expressions -----------------------------------------------------------------------
     def visit_Subscript(self, node: ast.Subscript):
         self.generic_visit(node)
+        if isinstance(node.value, ast.Tuple) and isinstance(node.ctx, ast.Load) and all(
+                isinstance(e, ast.Constant) for e in node.value.elts):
+            # COLORS[1] of an inlined tuple constant: the element itself (as Python indexes it)
+            elts, k = node.value.elts, _negative_index(node.slice)
+            index = -k if k is not None else node.slice.value if isinstance(node.slice, ast.Constant) and type(node.slice.value) is int else None
+            if index is not None and -len(elts) <= index < len(elts):
+                return ast.copy_location(_const(elts[index].value), node)
+            return node
         k = _negative_index(node.slice)
         if k is None:
             return node
@@ -400,7 +447,7 @@ class Rewriter(ast.NodeTransformer):
         if not isinstance(node.ctx, ast.Load):
             return node  # f(x)[-1] = v: left for the validator / the bounds check
         # f(x)[-k]: evaluate the list once, in a helper, so its length and element agree.
-        name, param = self.fresh("at"), self.fresh("a")
+        name, param = self.fresh(f"{self.function}_at"), self.fresh("a")
         read = ast.Subscript(value=_load(param), slice=ast.BinOp(left=_call("len", _load(param)), op=ast.Sub(), right=_const(k)),
                              ctx=ast.Load())
         self.helpers.append(_locate(_function(name, [param], [ast.Return(value=read)]), node))
@@ -433,7 +480,7 @@ class Rewriter(ast.NodeTransformer):
                 return _const(False)
             tests = [_compare(copy.deepcopy(x), ast.Eq(), e) for e in elts]
             return tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.Or(), values=tests)
-        name = self.fresh("in")
+        name = self.fresh(f"{self.function}_in")
         params = [self.fresh("x")] + [self.fresh("e") for _ in elts]
         tests = [_compare(_load(params[0]), ast.Eq(), _load(p)) for p in params[1:]]
         result = _const(False) if not tests else tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.Or(), values=tests)
@@ -445,7 +492,7 @@ class Rewriter(ast.NodeTransformer):
         lo, hi = (args[0], args[1]) if len(args) == 2 else (_const(0), args[0])
         if _simple(x) and _simple(lo) and _simple(hi):
             return ast.Compare(left=lo, ops=[ast.LtE(), ast.Lt()], comparators=[x, hi])
-        name, px, plo, phi = self.fresh("in_range"), self.fresh("x"), self.fresh("lo"), self.fresh("hi")
+        name, px, plo, phi = self.fresh(f"{self.function}_in_range"), self.fresh("x"), self.fresh("lo"), self.fresh("hi")
         test = ast.Compare(left=_load(plo), ops=[ast.LtE(), ast.Lt()], comparators=[_load(px), _load(phi)])
         self.helpers.append(_locate(_function(name, [px, plo, phi], [ast.Return(value=test)]), node))
         return _call(name, x, lo, hi)
@@ -474,7 +521,7 @@ class Rewriter(ast.NodeTransformer):
             if not self._rewritable(items):
                 self.generic_visit(node)
                 return node
-            self.generic_visit(items)  # rewrite inside; the comprehension itself becomes the helper's loops
+            self.visit_comprehension_parts(items)  # the comprehension itself becomes the helper's loops
         else:
             items = self.visit(items)
         start = self.visit(args[1]) if len(args) == 2 else None
@@ -486,7 +533,7 @@ class Rewriter(ast.NodeTransformer):
         if not self._rewritable(node):
             self.generic_visit(node)
             return node
-        self.generic_visit(node)
+        self.visit_comprehension_parts(node)
         result = self.fresh("r")
         append = ast.Expr(value=ast.Call(func=ast.Attribute(value=_load(result), attr="append", ctx=ast.Load()), args=[node.elt], keywords=[]))
         return self._helper(node, "list", node, [_assign(result, ast.List(elts=[], ctx=ast.Load()))], [append],
@@ -545,23 +592,25 @@ class Rewriter(ast.NodeTransformer):
 
     def _helper(self, node: ast.expr, what: str, comp: ast.GeneratorExp | ast.ListComp, init: list[ast.stmt],
                 action: list[ast.stmt], final: list[ast.stmt], extra: list[tuple[str, ast.expr]]) -> ast.Call:
-        """A helper `def __nc_<what>_n(<free variables>, <extra>): init; loops around action; final`
-        and the call replacing `node`. The comprehension's loop variables are the helper's own."""
+        """A helper `def __nc_<function>_<what>_<n>(<free variables>, <extra>): init; the loops
+        around action; final`, and the call replacing `node`. The comprehension's loop variables
+        are the helper's own."""
         for stmt in init + action + final:  # before the loops are built around them, which carry other locations
             _locate(stmt, node)
         gens = comp.generators
         bound = _stored_names([g.target for g in gens])
         free: list[str] = []
+        local = set().union(*self.scopes)
         for n in list(_loaded_names([gens[0].iter])) + [n for n in _loaded_names(
                 [comp.elt] + gens[0].ifs + [part for g in gens[1:] for part in [g.iter] + g.ifs]) if n not in bound]:
-            if n not in free and n not in (p for p, _ in extra):
+            if n in local and n not in free and n not in (p for p, _ in extra):
                 free.append(n)
         body = action
         for gen in reversed(gens):
             for cond in reversed(gen.ifs):
                 body = [_locate(_if(cond, body), cond)]
             loop = _locate(ast.For(target=gen.target, iter=gen.iter, body=body, orelse=[], type_comment=None), gen.iter)
-            body = self.loop(loop)
-        name = self.fresh(what)
+            body = self.loop(loop, bound)
+        name = self.fresh(f"{self.function}_{what}")
         self.helpers.append(_locate(_function(name, free + [p for p, _ in extra], init + body + final), node))
         return _locate(_call(name, *[_load(f) for f in free], *[value for _, value in extra]), node)
