@@ -15,6 +15,8 @@ def test_top_level_exports():
 
 
 def test_subpackages_live_in_one_namespace():
-    assert nclib.compiler.compile_source is not None
     assert nclib.compiler.__name__ == "nclib.compiler" and nclib.kernels.__name__ == "nclib.kernels"
+    # nclib.compiler is the compiler itself: its compile_source gives what Program runs
+    asm = nclib.compiler.compile_source("def f(a, b):\n    return a * b + 1\n", "f")
+    assert nclib.Program(asm)(6, 7) == 43
     assert callable(nclib.stdlib) and callable(nclib.compile)

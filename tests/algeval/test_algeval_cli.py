@@ -114,14 +114,14 @@ def test_model_graph_traces_teacher_forced(smol_tok):
     call = model.reasoning.make_call(enc.input_ids, ["reachable"] * len(prompts), args, attention_mask=enc.attention_mask)
     with torch.no_grad():
         out = model(input_ids=enc.input_ids, attention_mask=enc.attention_mask, nc_call=call)
-    if getattr(out, "nc_args", None) is None:
-        pytest.xfail("NCLlamaOutput.nc_args is not there yet")
+    assert len(out.nc_args) == len(prompts)  # the forced call ran on every example
     results = model_graph_traces(model, smol_tok, prompts, nc_call=call)
     from nclib.tasks import prompt_values
 
-    for prompt, idx, res in zip(prompts, args, results):
+    for prompt, idx, res, ran_on in zip(prompts, args, results, out.nc_args):
         values = prompt_values(prompt)
         ids = [[ROOM_NAMES.index(values[i]) for i in arg] for arg in idx]
+        assert ran_on == [ids[0], ids[1][0], ids[2][0]], (prompt, ran_on)
         assert res["routine"] == "reachable"
         assert res["args"] == [ids[0], ids[1][0], ids[2][0]]
         assert res["scores"]["bfs"]["exact"] == 1.0  # reachable searches breadth-first and stops at the goal
