@@ -818,17 +818,55 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def write_outputs(reports: list[Report], env: dict, command: str, elapsed: float, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_markdown(reports, env, command, elapsed, out.with_suffix(".md"))
+    out.with_suffix(".json").write_text(json.dumps({"command": command, "environment": env, "seconds": elapsed,
+                                                    "totals": totals(reports),
+                                                    "functions": [r.__dict__ for r in reports]}, indent=1) + "\n")
+    t = totals(reports)
+    print(f"compiled {t['compiled']}/{t['functions']}, exact {t['exact']}/{t['compiled']}, silent {t['silent']} "
+          f"-> {out.with_suffix('.md')}")
+
+
+def merge(paths: list[str], out: Path) -> None:
+    """Combine the JSON outputs of `--shard` runs into one report (functions in CORPUS order; wall
+    clock: the longest shard, as they ran side by side)."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    reports = [Report(**{**f, "values": tuple(f["values"]), "soft_values": tuple(f["soft_values"]) if f["soft_values"] else None})
+               for run in runs for f in run["functions"]]
+    order = {e.name: i for i, e in enumerate(CORPUS)}
+    reports.sort(key=lambda r: order.get(r.name, len(order)))
+    names = [r.name for r in reports]
+    if len(set(names)) != len(names):
+        raise SystemExit("the shard outputs overlap: merge the outputs of one --shard K/N set")
+    command = " & ".join(run["command"] for run in runs) + "; python benchmarks/compile_corpus.py --merge " + " ".join(paths)
+    write_outputs(reports, runs[0]["environment"], command, max(run["seconds"] for run in runs), out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hard", type=int, default=200, help="hard-mode inputs per function")
     parser.add_argument("--soft", type=int, default=10, help="soft-mode inputs per function (0: no soft runs)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", default="", help="check only entries whose file:entry name contains this text")
+    parser.add_argument("--shard", default="", help="K/N: check only entries K, K + N, K + 2N, ... (run N side by side, "
+                        "then --merge their JSON outputs)")
+    parser.add_argument("--merge", nargs="+", default=None, metavar="JSON", help="combine shard outputs into --out")
     parser.add_argument("--out", default=str(ROOT / "results" / "compiler_corpus"), help="output path without extension")
     args = parser.parse_args()
+    out = Path(args.out)
+    if args.merge:
+        merge(args.merge, out)
+        return
     torch.set_num_threads(1)  # thousands of tiny ops: one thread is faster on a shared 2-core machine
     warnings.filterwarnings("ignore", message=".* is not compiled")  # unreached functions of a file, by design
     entries = [e for e in CORPUS if args.only in e.name]
+    if args.shard:
+        k, n = (int(x) for x in args.shard.split("/"))
+        if not 0 <= k < n:
+            raise SystemExit(f"--shard {args.shard}: K must be in 0..N-1")
+        entries = entries[k::n]
     if not entries:
         raise SystemExit(f"--only {args.only!r} matches no entry; names look like sorts/bubble_sort:bubble_sort")
     start, reports = time.perf_counter(), []
@@ -838,18 +876,8 @@ def main() -> None:
         status = (f"hard {rep.hard_exact}/{rep.hard_n} soft {rep.soft_exact}/{rep.soft_n} silent {rep.silent} {rep.crash}"
                   if rep.compiled else f"not compiled: {rep.compile_error}")
         print(f"{rep.name:70s} {rep.seconds:6.1f}s wall {rep.cpu_seconds:5.1f}s CPU  {status}", flush=True)
-    elapsed = time.perf_counter() - start
-    env = environment()
-    command = "python benchmarks/compile_corpus.py " + " ".join(sys.argv[1:])
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_markdown(reports, env, command.strip(), elapsed, out.with_suffix(".md"))
-    out.with_suffix(".json").write_text(json.dumps({"command": command.strip(), "environment": env, "seconds": elapsed,
-                                                    "totals": totals(reports),
-                                                    "functions": [r.__dict__ for r in reports]}, indent=1) + "\n")
-    t = totals(reports)
-    print(f"compiled {t['compiled']}/{t['functions']}, exact {t['exact']}/{t['compiled']}, silent {t['silent']} "
-          f"-> {out.with_suffix('.md')}")
+    command = ("python benchmarks/compile_corpus.py " + " ".join(sys.argv[1:])).strip()
+    write_outputs(reports, environment(), command, time.perf_counter() - start, out)
 
 
 if __name__ == "__main__":
