@@ -190,7 +190,8 @@ class CycleDetector:
     `stride` steps only keeps the cost on halting runs small. A caught element is replayed
     through one round of its cycle (a multiple of p steps) to find the lowest (stack depth,
     source line, machine line) it visits: the loop of the outermost frame in the cycle. It gets
-    fault code FAULT_NO_HALT at that machine line and stops (ip = HALT_LINE), like any fault."""
+    fault code FAULT_NO_HALT at that machine line and stops (ip = HALT_LINE), like any fault;
+    `Program` reports it as not halted (ExecResult.halted 0)."""
 
     def __init__(self, asm: Assembly, device: torch.device, stride: int = 8):
         P = asm.n_lines

@@ -489,7 +489,7 @@ class Program:
                           zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros - 1, zeros.clone())
         steps_log = [] if trace else None
         state = run_hard(asm, state, max_steps, steps_log)
-        halted = (state.ip == HALT_LINE).double()
+        halted = ((state.ip == HALT_LINE) & (state.fault != FAULT_NO_HALT)).double()  # a caught loop stopped, not halted
         lists, list_lengths = self._list_arguments(state.mem, layout, parsed)
         value = lengths = None
         if self.returns == "int":

@@ -103,6 +103,7 @@ def test_a_batch_stops_only_its_looping_elements(one_thread, monkeypatch):
     res = p.execute(*args)
     assert res.fault.tolist() == [machine.FAULT_NO_HALT if x % 2 == 0 else 0 for x in range(10)]
     assert [int(v) for v, x in zip(res.value, range(10)) if x % 2] == [5] * 5
+    assert res.halted.tolist() == [float(x % 2) for x in range(10)]  # a caught loop did not halt
     monkeypatch.setattr(nclib.program, "run_hard", functools.partial(machine.run_hard, cycles=False))
     plain = p.execute(*args, max_steps=2000)
     odd = torch.arange(10) % 2 == 1
