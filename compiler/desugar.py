@@ -513,20 +513,18 @@ class Rewriter(ast.NodeTransformer):
         args = node.args
         reducer = name in REDUCERS and not node.keywords and not any(isinstance(a, ast.Starred) for a in args) and (
             len(args) == 1 or (name == "sum" and len(args) == 2))
-        if not reducer:
+        items = args[0] if args else None
+        comprehension = isinstance(items, (ast.GeneratorExp, ast.ListComp))
+        if reducer and comprehension and len(args) == 2 and any(isinstance(n, ast.Call) for n in ast.walk(args[1])):
+            reducer = False  # Python evaluates the first iterable before start: a helper would swap them
+        if not reducer or (comprehension and not self._rewritable(items)):
             self.generic_visit(node)
             return node
-        items = args[0]
-        if isinstance(items, (ast.GeneratorExp, ast.ListComp)):
-            if not self._rewritable(items):
-                self.generic_visit(node)
-                return node
+        if comprehension:
             self.visit_comprehension_parts(items)  # the comprehension itself becomes the helper's loops
         else:
             items = self.visit(items)
         start = self.visit(args[1]) if len(args) == 2 else None
-        if start is not None and isinstance(items, ast.GeneratorExp) and any(isinstance(n, ast.Call) for n in ast.walk(start)):
-            return node  # Python evaluates the first iterable before start: keep that order by not rewriting
         return self._reduce(node, name, items, start)
 
     def visit_ListComp(self, node: ast.ListComp):
