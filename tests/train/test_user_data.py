@@ -110,7 +110,7 @@ def test_a_routine_that_does_not_compile_stops_before_any_model(tmp_path, user_f
 @pytest.mark.parametrize("overrides, message", [
     ({"dataset": {"path": "x.jsonl", "bogus": 1}}, "dataset: unknown key(s) ['bogus']"),
     ({"dataset": {"path": "x.jsonl", "test_fraction": 2}}, "dataset: test_fraction must be in (0, 1), got 2"),
-    ({"dataset": "x.jsonl"}, "dataset must be dict, got 'x.jsonl'"),
+    ({"dataset": "x.jsonl"}, "dataset must be a mapping, got 'x.jsonl'"),
     ({"library": ["gdc"]}, "library[0] ('gdc'): unknown stdlib routine 'gdc'"),
     ({"library": [{"source": "gcd", "values": [0]}]}, "library[0] ('gcd'): values must be [lo, hi]"),
     ({"library": []}, "dataset 'x.jsonl' with the augmented variant needs a library"),
