@@ -292,8 +292,10 @@ CORPUS: list[Entry] = [
     Entry("searches/linear_search.py", "linear_search", (Ints(12, -20, 20), Int(-20, 20))),
     Entry("searches/linear_search.py", "rec_linear_search", gen=_bounds),
     Entry("searches/binary_search.py", "binary_search", (MOSTLY_SORTED, Int(-30, 30))),
-    Entry("searches/binary_search_recursive.py", "search", (MOSTLY_SORTED, Int(-30, 30))),
-    Entry("searches/binary_search_recursive.py", "binary_search_by_recursion", (MOSTLY_SORTED, Int(-30, 30))),
+    # every call copies the list twice (list(...), sorted(...)) and the machine never frees memory
+    Entry("searches/binary_search_recursive.py", "search", (MOSTLY_SORTED, Int(-30, 30)), values=(-256, 256), memory=255),
+    Entry("searches/binary_search_recursive.py", "binary_search_by_recursion", (MOSTLY_SORTED, Int(-30, 30)),
+          values=(-256, 256), memory=255),
     Entry("searches/bisect_bounds.py", "bisect_left", (SORTED, Int(-35, 35))),
     Entry("searches/bisect_bounds.py", "bisect_right", (SORTED, Int(-35, 35))),
     Entry("searches/bisect_bounds.py", "count_occurrences", (Ints(12, -5, 5, sorted_p=1.0), Int(-6, 6))),
