@@ -14,7 +14,8 @@ construct it replaces, so compile errors, runtime faults and listings name the u
     min/max/sum/any/all(...)     over a list, a generator expression or a list comprehension: a
                                  helper function per use with the loop (min/max of nothing raise
                                  ValueError like Python)
-    [e for x in a if c]          a helper building the list with [] and append
+    [e for x in a if c]          a helper building the list with [] and append; list(it) as
+                                 [v for v in it] (list(range(n)), a copy of a list)
     a = b = v                    v evaluated once, then assigned to each target left to right
     MOD = 10**9 + 7              a module-level constant of int literals (or a tuple of them):
                                  inlined into functions; COLORS[1] of a tuple constant: the element
@@ -511,6 +512,11 @@ class Rewriter(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call):
         name = _call_name(node)
         args = node.args
+        if name == "list" and len(args) == 1 and not node.keywords and not isinstance(args[0], ast.Starred):
+            # list(range(n)) / list(a): a new list of the items, built like [v for v in ...]
+            v = self.fresh("v")
+            comp = ast.ListComp(elt=_load(v), generators=[ast.comprehension(target=_store(v), iter=args[0], ifs=[], is_async=0)])
+            return self.visit_ListComp(_locate(comp, node))
         reducer = name in REDUCERS and not node.keywords and not any(isinstance(a, ast.Starred) for a in args) and (
             len(args) == 1 or (name == "sum" and len(args) == 2))
         items = args[0] if args else None

@@ -290,6 +290,14 @@ def grid(a: list[int], b: list[int]) -> list[int]:
 
 def positions(a: list[int], x: int) -> list[int]:
     return [i for i, v in enumerate(a) if v == x]
+
+def copy_first(a: list[int], n: int) -> list[int]:
+    b = list(a)
+    b[0] = n
+    return b
+
+def upto(a: list[int], n: int) -> list[int]:
+    return list(range(n, len(a)))
 '''
 
 
@@ -300,6 +308,8 @@ def test_list_comprehensions():
     agree(COMPREHENSIONS, "indices", [(n,) for n in range(0, 12)])
     agree(COMPREHENSIONS, "grid", [(a[:3], b[:3]) for a, b in zip(data, reversed(data))], values=(-64, 64), memory=60)
     agree(COMPREHENSIONS, "positions", [(a, rng.randint(-2, 2)) for a in data])
+    agree(COMPREHENSIONS, "copy_first", [(a, rng.randint(-2, 2)) for a in data if a])  # a itself is left unchanged
+    agree(COMPREHENSIONS, "upto", [(a, rng.randint(-2, 6)) for a in data])
 
 
 # -- chained assignment, module constants, negative indices ----------------------------------------------
