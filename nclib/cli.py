@@ -288,12 +288,15 @@ def cmd_check_stdlib(a) -> None:
 
 
 def cmd_train(a) -> None:
+    from nclib.library_spec import LibrarySpecError
     from nclib.train.finetune import ConfigError, recipe_main
+    from nclib.userdata import DatasetError
 
     try:
         recipe_main([a.config] + (["--stop-at", str(a.stop_at)] if a.stop_at is not None else []) + (["--set", *a.set] if a.set else [])
                     + (["--overwrite"] if a.overwrite else []))
-    except ConfigError as err:  # the config file (or --set) is the command's input: a usage error
+    except (ConfigError, DatasetError, LibrarySpecError) as err:
+        # the config file (or --set) and the data and routines it names are the command's input: usage errors
         raise UsageError(str(err)) from None
 
 

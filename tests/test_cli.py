@@ -55,7 +55,7 @@ def test_check_stdlib_small(tmp_path, capsys):
 
 def test_errors_are_one_clear_line(source, tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("def f(x):\n    return x ** 2\n")
+    bad.write_text("def f(x):\n    yield x\n")
     for args, text in [([f"{bad}:f", "2"], "not supported"), ([f"{source}:gcd", "300", "4"], "outside the value window"),
                        ([f"{tmp_path}/missing.py", "1"], "no such file"), ([f"{source}:gcd", "x", "4"], "not an int")]:
         proc = subprocess.run([sys.executable, "-m", "nclib.cli", "run", *args], capture_output=True, text=True)
