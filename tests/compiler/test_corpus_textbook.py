@@ -18,9 +18,9 @@ from compile_corpus import (CORPUS, CORPUS_DIR, Entry, Int, Outcome, check_entry
 
 from nclib.errors import CompileError  # noqa: E402
 
-# Functions of CORPUS that compiled when the floor was last set (see results/compiler_corpus.md);
+# Functions of CORPUS that compiled when the floor was last set (95 of 108, 2026-11-27 06:31 UTC, results/compiler_corpus.md);
 # raise it when the compiler accepts more, never lower it to make a change pass.
-COMPILE_FLOOR = 0
+COMPILE_FLOOR = 95
 HARD_INPUTS = 200
 SOFT_INPUTS = 2
 
@@ -57,8 +57,22 @@ def test_compile_floor():
     assert compiled >= COMPILE_FLOOR, f"{compiled} of {len(CORPUS)} compile, floor {COMPILE_FLOOR}:\n" + "\n".join(refused)
 
 
+# Compiled functions known to be wrong, each reported to the compiler engineers with a minimal case;
+# strict, so the entry fails as soon as the bug is fixed and must then be removed from here.
+KNOWN_WRONG = {
+    "arrays/second_largest:second_largest": "silent wrong answer: a variable assigned from a None-holding one is not "
+                                            "None (`a = None; b = a; b is None` is False)",
+}
+
+
+def _params():
+    for spec in CORPUS:
+        marks = [pytest.mark.xfail(strict=True, reason=KNOWN_WRONG[spec.name])] if spec.name in KNOWN_WRONG else []
+        yield pytest.param(spec, id=spec.name, marks=marks)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", CORPUS, ids=[e.name for e in CORPUS])
+@pytest.mark.parametrize("spec", list(_params()))
 def test_compiled_function_is_exact(spec):
     rep = check_entry(spec, HARD_INPUTS, SOFT_INPUTS)
     if not rep.compiled:
