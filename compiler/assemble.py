@@ -63,6 +63,8 @@ class Assembly:
     memory: int
     stack: int
     functions: dict[str, int] = field(default_factory=dict)  # name -> first line
+    defaults: list[int] = field(default_factory=list)  # values of the last len(defaults) parameters when omitted
+    returns_tuple: bool = False  # the entry returns a tuple (stored like a list; Program returns a Python tuple)
 
     @property
     def n_lines(self) -> int:
@@ -184,10 +186,12 @@ def assemble(functions: dict[str, IRFunction], entry: str, n_regs: int, source: 
         table[i] = torch.tensor([OP[line.op], line.dst, index(line.a), index(line.b), index(line.c), line.imm,
                                  line.target if isinstance(line.target, int) else 0, int(line.check)])
     fn = functions[entry]
-    return Assembly(entry=entry, params=fn.params, param_kinds=[fn.kinds[p] for p in fn.params],
-                    param_registers=[fn.phys[p] for p in fn.params], returns=fn.returns, table=table,
+    visible = [p for p in fn.params if p not in fn.hidden]  # a parameter with default None starts as None
+    return Assembly(entry=entry, params=visible, param_kinds=[fn.kinds[p] for p in visible],
+                    param_registers=[fn.phys[p] for p in visible], returns=fn.returns, table=table,
                     consts=consts, n_regs=n_regs, lines=lines, source=source, file=file, lo=lo, V=V,
-                    memory=memory, stack=stack, functions=starts)
+                    memory=memory, stack=stack, functions=starts,
+                    defaults=[fn.defaults[p] for p in visible if p in fn.defaults], returns_tuple=fn.returns_tuple)
 
 
 def _expand(fn: IRFunction, ins: Instr, functions: dict[str, IRFunction], lines: list[AsmLine], fixups: list[AsmLine]) -> list[AsmLine]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 
 from nclib.compiler.ir import Const, Instr, IRFunction, Label
-from nclib.compiler.validate import BINOPS, CMPOPS, TYPE_NAMES, ModuleInfo, _const_int, _is_range, expr_kind
+from nclib.compiler.validate import (BINOPS, CMPOPS, TYPE_NAMES, ModuleInfo, _const_int, _is_range, expr_kind, is_none,
+                                     _square_root, is_isqrt,
+                                     none_defaults, nullable_names)
 
 
 class FunctionLowering:
@@ -18,6 +20,9 @@ class FunctionLowering:
         self.n_labels = 0
         self.loops: list[tuple[str, str]] = []  # (continue label, break label)
         self.loc = (fn.lineno, fn.col_offset + 1)
+        self.nullable = nullable_names(fn)
+        for name in self.nullable:
+            self.kinds[f"{name}.set"] = "int"
 
     # -- helpers ---------------------------------------------------------------------------
     def temp(self, kind: str = "int") -> str:
@@ -45,7 +50,8 @@ class FunctionLowering:
 
     # -- functions -------------------------------------------------------------------------
     def lower(self) -> IRFunction:
-        params = [a.arg for a in self.fn.args.args]
+        hidden = none_defaults(self.fn)
+        params = [a.arg for a in self.fn.args.args] + [f"{p}.set" for p in hidden]
         for stmt in self.fn.body:
             self.stmt(stmt)
         returns = self.info.returns[self.fn.name]
@@ -54,7 +60,10 @@ class FunctionLowering:
             self.emit("ret", args=[Const(0)])
         else:
             self.emit("fault", note=f"{self.fn.name} reached its end without returning a value")
-        return IRFunction(self.fn.name, params, self.kinds, returns, self.body)
+        args = self.fn.args
+        defaults = {a.arg: _const_int(d) for a, d in zip(args.args[len(args.args) - len(args.defaults):], args.defaults) if not is_none(d)}
+        return IRFunction(self.fn.name, params, self.kinds, returns, self.body, hidden=hidden + [f"{p}.set" for p in hidden],
+                          defaults=defaults, returns_tuple=self.fn.name in self.info.tuples)
 
     # -- statements ------------------------------------------------------------------------
     def stmt(self, node: ast.stmt) -> None:
@@ -70,8 +79,31 @@ class FunctionLowering:
             return  # docstring or bare literal
         self.expr(node.value)
 
+    def defined(self, name: str, value_is_none: bool = False) -> None:
+        """After an assignment to `name`: a name that can hold None records whether it does."""
+        if name in self.nullable:
+            self.emit("mov", f"{name}.set", [Const(0 if value_is_none else 1)])
+
     def stmt_Assign(self, node: ast.Assign) -> None:
         target = node.targets[0]
+        if isinstance(target, ast.Name) and is_none(node.value):
+            self.defined(target.id, value_is_none=True)
+            return
+        if isinstance(target, ast.Tuple) and not isinstance(node.value, ast.Tuple):
+            # a, b = some_list: the length must match, as Python checks
+            source = self.expr(node.value)
+            n, ok = self.temp(), self.temp()
+            self.emit("load", n, [source, Const(0)])
+            self.emit("eq", ok, [n, Const(len(target.elts))])
+            self.guard(ok, f"ValueError: the value unpacked into {len(target.elts)} names has another length")
+            values = []
+            for i in range(len(target.elts)):
+                value = self.temp()
+                self.emit("load", value, [source, Const(i)], imm=1)
+                values.append(value)
+            for t, v in zip(target.elts, values):
+                self.assign(t, v)
+            return
         if isinstance(target, ast.Tuple):
             values = []
             for v in node.value.elts:  # evaluate every right-hand side before assigning any target
@@ -86,13 +118,17 @@ class FunctionLowering:
             return
         if isinstance(target, ast.Name):
             self.expr(node.value, dst=target.id)
+            self.defined(target.id)
         else:
             self.assign(target, self.expr(node.value))
 
     def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
-            if isinstance(node.target, ast.Name):
+            if isinstance(node.target, ast.Name) and is_none(node.value):
+                self.defined(node.target.id, value_is_none=True)
+            elif isinstance(node.target, ast.Name):
                 self.expr(node.value, dst=node.target.id)
+                self.defined(node.target.id)
             else:
                 self.assign(node.target, self.expr(node.value))
 
@@ -100,28 +136,89 @@ class FunctionLowering:
         self.at(target)
         if isinstance(target, ast.Name):
             self.emit("mov", target.id, [value])
+            self.defined(target.id)
         else:
             base, index = self.expr(target.value), self.expr(target.slice)
             self.emit("store", None, [base, index, value], imm=1, check=True)
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
-        op = BINOPS[type(node.op)]
         if isinstance(node.target, ast.Name):
             value = self.expr(node.value)
-            self.emit(op, node.target.id, [node.target.id, value])
+            self.binary(node.op, node.target.id, value, node.target.id)
             return
         base, index = self.expr(node.target.value), self.expr(node.target.slice)
         old = self.temp()
         self.emit("load", old, [base, index], imm=1, check=True)
         value = self.expr(node.value)
-        self.emit(op, old, [old, value])
+        self.binary(node.op, old, value, old)
         self.emit("store", None, [base, index, old], imm=1, check=True)
+
+    def binary(self, op: ast.operator, a, b, out: str) -> None:
+        """out = a <op> b: one ALU op, or for ** & | ^ << >> a short loop of them."""
+        if type(op) in BINOPS:
+            self.emit(BINOPS[type(op)], out, [a, b])
+            return
+        x, y, result, count, test, bit = (self.temp() for _ in range(6))
+        top, end = self.label("loop"), self.label("endloop")
+        self.emit("mov", x, [a])
+        self.emit("mov", y, [b])
+        if isinstance(op, (ast.Pow, ast.LShift, ast.RShift)):
+            # x ** y: multiply y times; x << y: double y times; x >> y: halve (floor) y times
+            ok = self.temp()
+            self.emit("ge", ok, [y, Const(0)])
+            self.guard(ok, "ValueError: negative exponent" if isinstance(op, ast.Pow) else "ValueError: negative shift count")
+            self.emit("mov", result, [Const(1) if isinstance(op, ast.Pow) else x])
+            self.emit("mov", count, [y])
+            self.place(top)
+            self.emit("gt", test, [count, Const(0)])
+            self.emit("jz", args=[test], target=end)
+            if isinstance(op, ast.Pow):
+                self.emit("mul", result, [result, x])
+            elif isinstance(op, ast.LShift):
+                self.emit("add", result, [result, result])
+            else:
+                self.emit("floordiv", result, [result, Const(2)])
+            self.emit("sub", count, [count, Const(1)])
+            self.emit("jmp", target=top)
+            self.place(end)
+        else:
+            # & | ^ of non-negative ints, bit by bit from the lowest: bit = 2**k while x or y has bits left
+            ok, both, xb, yb, one, more = (self.temp() for _ in range(6))
+            self.emit("min", ok, [x, y])
+            self.emit("ge", ok, [ok, Const(0)])
+            self.guard(ok, "ValueError: the bitwise operators & | ^ are compiled for non-negative numbers only")
+            self.emit("mov", result, [Const(0)])
+            self.emit("mov", bit, [Const(1)])
+            self.place(top)
+            self.emit("max", test, [x, y])
+            self.emit("gt", test, [test, Const(0)])
+            self.emit("jz", args=[test], target=end)
+            self.emit("mod", xb, [x, Const(2)])
+            self.emit("mod", yb, [y, Const(2)])
+            if isinstance(op, ast.BitAnd):
+                self.emit("min", one, [xb, yb])
+            elif isinstance(op, ast.BitOr):
+                self.emit("max", one, [xb, yb])
+            else:
+                self.emit("ne", one, [xb, yb])
+            skip = self.label("nobit")
+            self.emit("jz", args=[one], target=skip)
+            self.emit("add", result, [result, bit])
+            self.place(skip)
+            self.emit("floordiv", x, [x, Const(2)])
+            self.emit("floordiv", y, [y, Const(2)])
+            self.emit("max", more, [x, y])  # doubling bit only while another bit follows keeps it in the window
+            self.emit("jz", args=[more], target=end)
+            self.emit("add", bit, [bit, bit])
+            self.emit("jmp", target=top)
+            self.place(end)
+        self.emit("mov", out, [result])
 
     def stmt_Raise(self, node: ast.Raise) -> None:
         exc = node.exc
         arg = exc.args[0] if isinstance(exc, ast.Call) and exc.args else None
         kind = exc.func if isinstance(exc, ast.Call) else exc
-        self.routine_error(kind.attr if isinstance(kind, ast.Attribute) else kind.id, arg)
+        self.routine_error(kind.attr if isinstance(kind, ast.Attribute) else kind.id, arg, node)
 
     def stmt_Assert(self, node: ast.Assert) -> None:
         fail, end = self.label("assertfail"), self.label("assertok")
@@ -129,10 +226,10 @@ class FunctionLowering:
         self.emit("jmp", target=end)
         self.place(fail)
         self.at(node)
-        self.routine_error("AssertionError", node.msg)
+        self.routine_error("AssertionError", node.msg, node)
         self.place(end)
 
-    def routine_error(self, kind: str, message: ast.AST | None) -> None:
+    def routine_error(self, kind: str, message: ast.AST | None, node: ast.stmt) -> None:
         """A fault line that stops the batch element with nclib.RoutineError("file:line: kind: message").
         The note is a str.format template; the values of an f-string's fields are its operands."""
         text, values = "", []
@@ -150,6 +247,7 @@ class FunctionLowering:
                         value = copy
                     values.append(value)
                     text += "{}"
+        self.at(node)  # the error names the raise / assert statement's line
         self.emit("fault", args=values, imm=1, note=f"{kind}: {text}" if text else kind)
 
     def stmt_Return(self, node: ast.Return) -> None:
@@ -192,6 +290,7 @@ class FunctionLowering:
 
     def stmt_For(self, node: ast.For) -> None:
         var = node.target.id
+        self.defined(var)  # before the loop: Python leaves the name unbound when the loop does not run
         it = node.iter
         top, end = self.label("for"), self.label("endfor")
         counter = self.temp()
@@ -330,7 +429,7 @@ class FunctionLowering:
         a, b = self.expr(node.left), self.expr(node.right)
         self.at(node)
         out = self.out(dst)
-        self.emit(BINOPS[type(node.op)], out, [a, b])
+        self.binary(node.op, a, b, out)
         return out
 
     def repeat(self, element: ast.AST, count: ast.AST, dst):
@@ -352,6 +451,9 @@ class FunctionLowering:
             self.place(end)
         return out
 
+    def expr_Tuple(self, node: ast.Tuple, dst):
+        return self.expr_List(node, dst)
+
     def expr_List(self, node: ast.List, dst):
         values = [self.expr(e) for e in node.elts]
         self.at(node)
@@ -368,6 +470,11 @@ class FunctionLowering:
             literal = _const_int(node)
             if literal is not None:
                 return Const(literal)
+        if isinstance(node.op, ast.Invert):  # ~x == -x - 1
+            out = self.out(dst)
+            self.emit("neg", out, [self.expr(node.operand)])
+            self.emit("sub", out, [out, Const(1)])
+            return out
         a = self.truth(node.operand) if isinstance(node.op, ast.Not) else self.expr(node.operand)
         out = self.out(dst)
         self.emit("not" if isinstance(node.op, ast.Not) else "neg", out, [a])
@@ -401,6 +508,18 @@ class FunctionLowering:
         return value
 
     def expr_Compare(self, node: ast.Compare, dst):
+        sides = [node.left, node.comparators[0]]
+        if getattr(node, "_bool_is", False):  # x is True / x is False: x only ever holds True / False
+            out = self.out(dst)
+            op = "eq" if isinstance(node.ops[0], ast.Is) else "ne"
+            self.emit(op, out, [self.expr(sides[0]), self.expr(sides[1])])
+            return out
+        if any(is_none(x) for x in sides):  # x is None / x is not None (validation: x is a name)
+            name = next(x for x in sides if not is_none(x)).id
+            out = self.out(dst)
+            negate = isinstance(node.ops[0], (ast.Is, ast.Eq))
+            self.emit("not" if negate else "mov", out, [f"{name}.set"])
+            return out
         if self.kind(node.left) == "list":  # validation allows only list == list and list != list
             a, b = self.expr(node.left), self.expr(node.comparators[0])
             if isinstance(node.ops[0], ast.Eq):
@@ -533,6 +652,29 @@ class FunctionLowering:
         self.counted_loop(start, stop, body)
         return out
 
+    def insertion_sort(self, lst: str, n) -> None:
+        """Sort list `lst` of length n in place (stable, ascending): sorted()'s copy."""
+        key, j, prev, test, jm1 = (self.temp() for _ in range(5))
+        inner, placed = self.label("isort"), self.label("placed")
+
+        def body(i):
+            self.emit("load", key, [lst, i], imm=1)
+            self.emit("mov", j, [i])
+            self.place(inner)
+            self.emit("gt", test, [j, Const(0)])
+            self.emit("jz", args=[test], target=placed)
+            self.emit("sub", jm1, [j, Const(1)])
+            self.emit("load", prev, [lst, jm1], imm=1)
+            self.emit("gt", test, [prev, key])
+            self.emit("jz", args=[test], target=placed)
+            self.emit("store", None, [lst, j, prev], imm=1)
+            self.emit("mov", j, [jm1])
+            self.emit("jmp", target=inner)
+            self.place(placed)
+            self.emit("store", None, [lst, j, key], imm=1)
+
+        self.counted_loop(Const(1), n, body)
+
     def method_append(self, owner: str, args: list, dst):
         """owner.append(v): when the list is the last block of memory (its end is the heap pointer)
         it grows in place by one cell; otherwise it moves to a fresh block one cell longer (the name
@@ -610,7 +752,27 @@ class FunctionLowering:
         self.emit("add", out, [q, fix])
         return out
 
+    def integer_sqrt(self, n, dst):
+        """The largest r with r * r <= n, counting up while r + 1 <= n // (r + 1) (never forms a
+        product above n, so no window overflow); n < 0 stops with ValueError like math.sqrt."""
+        ok, r, nxt, q, test = (self.temp() for _ in range(5))
+        top, end = self.label("isqrt"), self.label("endisqrt")
+        self.emit("ge", ok, [n, Const(0)])
+        self.guard(ok, "ValueError: math domain error")
+        self.emit("mov", r, [Const(0)])
+        self.place(top)
+        self.emit("add", nxt, [r, Const(1)])
+        self.emit("floordiv", q, [n, nxt])
+        self.emit("le", test, [nxt, q])
+        self.emit("jz", args=[test], target=end)
+        self.emit("mov", r, [nxt])
+        self.emit("jmp", target=top)
+        self.place(end)
+        return self.expr_result(r, dst)
+
     def expr_Call(self, node: ast.Call, dst):
+        if is_isqrt(node):
+            return self.integer_sqrt(self.expr(node.args[0]), dst)
         if isinstance(node.func, ast.Attribute):
             owner = self.expr(node.func.value)
             args = [self.expr(a) for a in node.args]
@@ -620,6 +782,8 @@ class FunctionLowering:
         if name == "isinstance":
             types = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
             return Const(int(self.kind(node.args[0]) in {TYPE_NAMES[t.id] for t in types}))
+        if name == "int" and _square_root(node.args[0]) is not None:
+            return self.integer_sqrt(self.expr(_square_root(node.args[0])), dst)
         if name == "int":
             inner = node.args[0]
             if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Div):
@@ -627,6 +791,13 @@ class FunctionLowering:
             return self.expr(inner, dst)
         args = [self.expr(a) for a in node.args]
         self.at(node)
+        if name in ("list", "sorted"):
+            n = self.temp()
+            self.emit("load", n, [args[0], Const(0)])
+            out = self.copy_list(args[0], Const(0), n, None)
+            if name == "sorted":
+                self.insertion_sort(out, n)
+            return self.expr_result(out, dst)
         if name == "len":
             out = self.out(dst)
             self.emit("load", out, [args[0], Const(0)])
@@ -642,9 +813,32 @@ class FunctionLowering:
                 self.emit(name, out, [acc, other])
                 acc = out
             return acc
+        args = self.call_arguments(self.info.functions[name], node.args, args)
         out = self.out(dst, "list" if self.info.returns[name] == "list" else "int")
         self.emit("call", out, args, target=name)
         return out
+
+    def call_arguments(self, callee: ast.FunctionDef, nodes: list[ast.AST], values: list) -> list:
+        """The operands of a call: the given arguments, the defaults of the omitted ones, then for each
+        parameter with default None whether it holds a value (1) or None (0)."""
+        params = callee.args.args
+        first = len(params) - len(callee.args.defaults)
+        out, flags = [], []
+        for i, param in enumerate(params):
+            default = callee.args.defaults[i - first] if i >= first else None
+            given = nodes[i] if i < len(nodes) else None
+            if given is None or is_none(given):
+                out.append(Const(0) if given is not None or is_none(default) else Const(_const_int(default)))
+            else:
+                out.append(values[i])
+            if i >= first and is_none(default):
+                if given is None or is_none(given):
+                    flags.append(Const(0))
+                elif isinstance(given, ast.Name) and given.id in self.nullable:
+                    flags.append(f"{given.id}.set")
+                else:
+                    flags.append(Const(1))
+        return out + flags
 
 
 def _terms(node: ast.AST) -> tuple[list[ast.AST], list[ast.AST]]:

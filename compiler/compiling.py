@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from nclib.compiler.assemble import Assembly, assemble, reachable_functions
 from nclib.compiler.desugar import desugar
@@ -36,13 +37,32 @@ def compile_source(source: str, entry: str, values: tuple[int, int] = (0, 256), 
     try:
         tree = ast.parse(source, filename=file)
     except SyntaxError as err:
-        raise CompileError([Problem(file, err.lineno or 0, err.offset or 0, "Python syntax error", str(err.msg))]) from None
+        raise CompileError([newer_syntax(source, file) or Problem(file, err.lineno or 0, err.offset or 0, "Python syntax error", str(err.msg))]) from None
     tree = desugar(tree, file)
     info = validate(tree, file, entry)
     functions = ast_to_ir(info)
     functions = {name: functions[name] for name in reachable_functions(functions, entry)}
     n_regs = max(allocate(fn) for fn in functions.values())
     return assemble(functions, entry, n_regs, source, file, lo, hi - lo, memory, min(stack, call_depth(functions, entry)))
+
+
+NEWER_SYNTAX = [
+    (re.compile(r"^\s*(?:async\s+)?def\s+\w+\s*\["), "type parameters def f[T](...) (Python 3.12 syntax, which Python 3.11 cannot parse)",
+     "remove the [...] after the function name (and use plain annotations such as list[int])"),
+    (re.compile(r"^\s*class\s+\w+\s*\["), "type parameters class C[T] (Python 3.12 syntax, which Python 3.11 cannot parse)",
+     "remove the [...] after the class name"),
+    (re.compile(r"^\s*type\s+\w+\s*(?:\[[^\]]*\])?\s*="), "the type alias statement type X = ... (Python 3.12 syntax, which Python 3.11 cannot parse)",
+     "remove the line, or write X = ... as a plain assignment"),
+]
+
+
+def newer_syntax(source: str, file: str) -> Problem | None:
+    """A Problem naming Python 3.12 syntax in `source` (the first such line), if there is one."""
+    for number, line in enumerate(source.splitlines(), 1):
+        for pattern, construct, hint in NEWER_SYNTAX:
+            if pattern.match(line):
+                return Problem(file, number, len(line) - len(line.lstrip()) + 1, construct, hint)
+    return None
 
 
 def call_depth(functions: dict, entry: str) -> int:

@@ -91,6 +91,9 @@ class IRFunction:
     returns: str  # "int" | "list" | "none"
     body: list = field(default_factory=list)  # Instr | Label
     phys: dict[str, int] = field(default_factory=dict)  # filled by regalloc
+    hidden: list[str] = field(default_factory=list)  # parameters the entry's caller does not pass (default None, and x.set flags)
+    defaults: dict[str, int] = field(default_factory=dict)  # parameter -> its int default
+    returns_tuple: bool = False  # every return is a tuple (stored like a list)
 
     def listing(self) -> str:
         lines = [f"def {self.name}({', '.join(self.params)}) -> {self.returns}"]

@@ -7,12 +7,14 @@ anything is built; the user's code is only parsed, never executed.
 from __future__ import annotations
 
 import ast
+import copy
 import warnings
 from dataclasses import dataclass, field
 
 from nclib.errors import CompileError, Problem
 
-BUILTINS = {"len": 1, "abs": 1, "min": None, "max": None, "isinstance": 2, "int": 1}
+BUILTINS = {"len": 1, "abs": 1, "min": None, "max": None, "isinstance": 2, "int": 1, "list": 1, "sorted": 1}
+LIST_BUILTINS = ("list", "sorted")  # list(a): a copy; sorted(a): a sorted copy
 # isinstance(x, T): decided at compile time from x's kind; T is one of these names (or a tuple of them)
 TYPE_NAMES = {"int": "int", "bool": None, "float": None, "str": None, "list": "list", "tuple": None, "dict": None,
               "set": None, "complex": None}
@@ -45,7 +47,6 @@ HINTS = {
     ast.Slice: "assign the elements one at a time in a loop",
     ast.JoinedStr: "return numbers, not strings",
     ast.NamedExpr: "assign on its own line",
-    ast.Tuple: "tuples are only accepted on both sides of an assignment (a, b = b, a)",
     ast.Match: "use if / elif / else",
 }
 if hasattr(ast, "TryStar"):
@@ -74,6 +75,8 @@ BINOP_HINTS = {
     ast.BitXor: "use % 2 of the sum",
     ast.MatMult: "write the loops",
 }
+# operators lowered to short loops of ALU ops (ast_to_ir.FunctionLowering.binary)
+LOOP_BINOPS = (ast.Pow, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)
 CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 
 
@@ -108,7 +111,7 @@ class Validator(ast.NodeVisitor):
         self.problems.append(Problem(self.file, getattr(node, "lineno", 0), getattr(node, "col_offset", 0) + 1, construct, hint))
 
     def generic_visit(self, node: ast.AST) -> None:
-        if type(node) in HINTS and not (isinstance(node, ast.Tuple) and getattr(node, "_allowed", False)):
+        if type(node) in HINTS:
             self.report(node, _construct(node), HINTS[type(node)])
             return
         super().generic_visit(node)
@@ -117,11 +120,14 @@ class Validator(ast.NodeVisitor):
         args = fn.args
         if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
             self.report(fn, f"*args/**kwargs/keyword-only parameters of {fn.name}", "use plain positional parameters")
-        if args.defaults:
-            self.report(args.defaults[0], f"default parameter values of {fn.name}", "pass every argument explicitly")
+        for default in args.defaults:
+            if not (_const_int(default) is not None or (isinstance(default, ast.Constant) and default.value is None)):
+                self.report(default, f"the default value {ast.unparse(default)} of {fn.name}",
+                            "use an int literal, True/False or None as a default (for a list, default None and create it in the body)")
         for dec in fn.decorator_list:
             self.report(dec, "decorator", "remove the decorator")
         self.locals = {a.arg for a in args.args} | _assigned_names(fn)
+        self.function, self.params = fn, {a.arg for a in args.args}
         self.loop_depth = 0
         body = fn.body
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
@@ -140,6 +146,12 @@ class Validator(ast.NodeVisitor):
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, bool) or type(node.value) is int:
             return
+        if node.value is None and getattr(node, "_none_ok", False):
+            return
+        if node.value is None:
+            self.report(node, "None here", "use None only as a sentinel: x = None, a default =None, x is None / x is not None, "
+                                           "or an argument for a parameter whose default is None")
+            return
         hint = {str: "encode text as a list of integers", float: "scale to integers (fixed point)"}.get(
             type(node.value), "use an integer")
         self.report(node, _construct(node), hint)
@@ -157,7 +169,7 @@ class Validator(ast.NodeVisitor):
                 self.report(node, f"global name {node.id}", "pass it as a parameter or define it as a local variable")
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
-        if type(node.op) not in BINOPS:
+        if type(node.op) not in BINOPS and not isinstance(node.op, LOOP_BINOPS):
             self.report(node, f"operator {type(node.op).__name__}", BINOP_HINTS.get(type(node.op), "use + - * // %"))
         if isinstance(node.op, ast.Mult) and isinstance(node.left, ast.List):
             self.visit_List(node.left, repeat=True)
@@ -172,14 +184,28 @@ class Validator(ast.NodeVisitor):
             self.report(node, "repetition of a list of several elements", "write [x] * n with one element")
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
-        if isinstance(node.op, ast.Invert):
-            self.report(node, "operator ~", "write -x - 1")
         self.generic_visit(node)
 
     def visit_Compare(self, node: ast.Compare) -> None:
+        sides = [node.left] + node.comparators
+        nones = [isinstance(x, ast.Constant) and x.value is None for x in sides]
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)) and self.bool_test(sides):
+            node._bool_is = True  # flag is True / flag is False on a name that only ever holds True / False
+            self.generic_visit(node)
+            return
         for op in node.ops:
-            if type(op) not in CMPOPS:
+            if isinstance(op, (ast.Is, ast.IsNot)) and not (len(node.ops) == 1 and any(nones)):
+                self.report(node, f"{'is not' if isinstance(op, ast.IsNot) else 'is'} between two values",
+                            "use is / is not only with None (x is None); compare numbers with == or !=")
+            elif type(op) not in CMPOPS and not isinstance(op, (ast.Is, ast.IsNot)):
                 self.report(node, f"comparison {type(op).__name__}", "use < <= > >= == != (for membership, loop over the list)")
+        if len(node.ops) == 1 and any(nones):
+            if all(nones) or not isinstance(node.ops[0], (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
+                self.report(node, "this comparison with None", "write x is None or x is not None")
+            elif not isinstance(sides[1 - nones.index(True)], ast.Name):
+                self.report(node, "testing an expression for None", "test a variable: x is None")
+            for x in sides:
+                x._none_ok = True
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -197,6 +223,9 @@ class Validator(ast.NodeVisitor):
             elif name == "isinstance":
                 self.check_isinstance(node)
                 return
+            elif name == "int" and len(node.args) == 1 and _square_root(node.args[0]) is not None:
+                self.visit(_square_root(node.args[0]))  # int(math.sqrt(n)), int(n ** 0.5): integer square root
+                return
             elif name == "int" and len(node.args) == 1 and isinstance(node.args[0], ast.BinOp) and isinstance(node.args[0].op, ast.Div):
                 self.visit(node.args[0].left)  # int(a / b): division truncating toward zero
                 self.visit(node.args[0].right)
@@ -209,8 +238,14 @@ class Validator(ast.NodeVisitor):
                     self.report(node, f"{name}() with {len(node.args)} argument(s)", f"{name} takes two or more ints (over a list, write a loop)")
             elif name in self.functions:
                 expected = len(self.functions[name].args.args)
-                if len(node.args) != expected:
-                    self.report(node, f"call of {name} with {len(node.args)} arguments", f"{name} takes {expected}")
+                required = expected - len(self.functions[name].args.defaults)
+                for param, arg in zip(self.functions[name].args.args[required:], node.args[required:]):
+                    default = self.functions[name].args.defaults[self.functions[name].args.args.index(param) - required]
+                    if isinstance(arg, ast.Constant) and arg.value is None and isinstance(default, ast.Constant) and default.value is None:
+                        arg._none_ok = True
+                if not required <= len(node.args) <= expected:
+                    takes = f"{expected}" if required == expected else f"{required} to {expected}"
+                    self.report(node, f"call of {name} with {len(node.args)} arguments", f"{name} takes {takes}")
             elif getattr(node.func, "_imported", None):
                 self.report(node, f"call of {name} (imported from {node.func._imported})",
                             "only functions defined in this source can be called; copy the function into the file")
@@ -218,6 +253,17 @@ class Validator(ast.NodeVisitor):
                 self.report(node, f"call of unknown function {name}", "define it in the same source (only len, min, max, abs are built in)")
         for arg in node.args:
             self.visit(arg)
+
+    def bool_test(self, sides: list[ast.AST]) -> bool:
+        """`x is True` / `x is False` where every assignment to the name x is a True/False literal."""
+        literal = [isinstance(x, ast.Constant) and isinstance(x.value, bool) for x in sides]
+        name = next((x for x in sides if isinstance(x, ast.Name)), None)
+        if not any(literal) or name is None:
+            return False
+        values = [n.value for n in ast.walk(self.function) if isinstance(n, (ast.Assign, ast.AnnAssign))
+                  and any(isinstance(t, ast.Name) and t.id == name.id for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
+        return bool(values) and name.id not in self.params and all(
+            isinstance(v, ast.Constant) and isinstance(v.value, bool) for v in values)
 
     def check_isinstance(self, node: ast.Call) -> None:
         if len(node.args) != 2:
@@ -235,6 +281,9 @@ class Validator(ast.NodeVisitor):
         func = node.func
         owner = func.value
         text = f"{ast.unparse(func)}(...)"
+        if isinstance(owner, ast.Name) and getattr(owner, "_imported", None) == "math" and func.attr == "isqrt" and len(node.args) == 1:
+            self.visit(node.args[0])
+            return
         if isinstance(owner, ast.Name) and getattr(owner, "_imported", None):
             self.report(node, f"the call {text} (from the imported module {owner._imported})",
                         "only functions defined in this source can be called; copy the function you need into the file")
@@ -264,15 +313,15 @@ class Validator(ast.NodeVisitor):
         self.visit(node.slice)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if isinstance(node.value, ast.Constant) and node.value.value is None and isinstance(node.targets[0], ast.Name):
+            node.value._none_ok = True
         if len(node.targets) != 1:
             self.report(node, "chained assignment a = b = ...", "assign each variable on its own line")
         target = node.targets[0]
         if isinstance(target, ast.Tuple):
-            target._allowed = True
-            if not isinstance(node.value, ast.Tuple) or len(node.value.elts) != len(target.elts):
-                self.report(node, "tuple unpacking of a non-tuple", "write a, b = x, y with the same number of items")
-            else:
-                node.value._allowed = True
+            if isinstance(node.value, (ast.Tuple, ast.List)) and len(node.value.elts) != len(target.elts):
+                self.report(node, f"unpacking {len(node.value.elts)} values into {len(target.elts)} names",
+                            "write the same number of names and values")
             for elt in target.elts:
                 self._check_target(elt)
         else:
@@ -289,7 +338,7 @@ class Validator(ast.NodeVisitor):
         self.report(target, f"assignment to {_construct(target)}", "assign to a variable or to one list element x[i]")
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        if type(node.op) not in BINOPS:
+        if type(node.op) not in BINOPS and not isinstance(node.op, LOOP_BINOPS):
             self.report(node, f"augmented operator {type(node.op).__name__}=", BINOP_HINTS.get(type(node.op), "use += -= *= //= %="))
         self._check_target(node.target)
         self.visit(node.value)
@@ -383,13 +432,29 @@ class Validator(ast.NodeVisitor):
             self.report(node, "continue outside a loop", "use continue only inside while/for")
 
 
+def _square_root(node: ast.AST) -> ast.AST | None:
+    """The operand n of math.sqrt(n) or n ** 0.5 (inside int(...) they are the integer square root)."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "sqrt"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "math" and len(node.args) == 1):
+        return node.args[0]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and node.right.value == 0.5:
+        return node.left
+    return None
+
+
+def is_isqrt(node: ast.AST) -> bool:
+    """math.isqrt(n)."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "isqrt"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "math" and len(node.args) == 1)
+
+
 def _is_range(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range"
 
 
 def _const_int(node: ast.AST) -> int | None:
-    if isinstance(node, ast.Constant) and type(node.value) is int:
-        return node.value
+    if isinstance(node, ast.Constant) and (type(node.value) is int or isinstance(node.value, bool)):
+        return int(node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         inner = _const_int(node.operand)
         return None if inner is None else -inner
@@ -418,6 +483,31 @@ def _annotation_kind(ann: ast.AST | None) -> str | None:
 LIST_METHODS_RETURNING_LIST = ("copy",)
 
 
+def is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def none_defaults(fn: ast.FunctionDef) -> list[str]:
+    """The parameters of `fn` whose default is None."""
+    args = fn.args.args
+    first = len(args) - len(fn.args.defaults)
+    return [a.arg for a, d in zip(args[first:], fn.args.defaults) if is_none(d)]
+
+
+def nullable_names(fn: ast.FunctionDef) -> set[str]:
+    """Names that can hold None: parameters with default None, names assigned None, names tested
+    with `is None`. Each gets a companion flag `name.set` (1: holds a value, 0: None)."""
+    names = set(none_defaults(fn))
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and is_none(node.value):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+            pair = [node.left, node.comparators[0]]
+            if any(is_none(x) for x in pair):
+                names |= {x.id for x in pair if isinstance(x, ast.Name)}
+    return names
+
+
 def expr_kind(kinds: dict[str, str], returns: dict[str, str], node: ast.AST) -> str:
     """"list" when expression `node` evaluates to a list (or tuple) address, else "int"."""
     if isinstance(node, ast.Name):
@@ -431,6 +521,8 @@ def expr_kind(kinds: dict[str, str], returns: dict[str, str], node: ast.AST) -> 
         return "list"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in returns:
         return "list" if returns[node.func.id] == "list" else "int"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in LIST_BUILTINS:
+        return "list"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         return "list" if node.func.attr in LIST_METHODS_RETURNING_LIST else "int"
     if isinstance(node, ast.IfExp):
@@ -470,9 +562,10 @@ def infer_kinds(info: ModuleInfo, problems: list[Problem]) -> None:
                 if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
                     mark(fname, node.value.id, "list")
                 elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
-                    mark(fname, node.func.value.id, "list")
+                    if not is_isqrt(node) and _square_root(node) is None:
+                        mark(fname, node.func.value.id, "list")
                 elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                    if node.func.id == "len" and node.args and isinstance(node.args[0], ast.Name):
+                    if node.func.id in ("len",) + LIST_BUILTINS and node.args and isinstance(node.args[0], ast.Name):
                         mark(fname, node.args[0].id, "list")
                     callee = info.functions.get(node.func.id)
                     if callee is not None:
@@ -556,7 +649,8 @@ class KindChecker(ast.NodeVisitor):
         """A new list that no other name holds: a literal, [x] * n, a slice or a copy."""
         return (isinstance(node, (ast.List, ast.Tuple)) or (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice))
                 or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult))
-                or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "copy"))
+                or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "copy")
+                or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in LIST_BUILTINS))
 
     def kind(self, node: ast.AST) -> str:
         return expr_kind(self.kinds, self.info.returns, node)
@@ -569,6 +663,8 @@ class KindChecker(ast.NodeVisitor):
         return "a list" if kind == "list" else "an int"
 
     def target(self, target: ast.AST, value: ast.AST | None, kind: str) -> None:
+        if value is not None and is_none(value):
+            return
         if isinstance(target, ast.Name) and target.id in self.grown and value is not None and not self.fresh(value):
             self.report(value, f"{target.id} = {ast.unparse(value)}, a list that {target.id}.append(...) would also change",
                         f"append only to lists this function creates: write {target.id} = [] or {target.id} = {ast.unparse(value)}[:]")
@@ -586,12 +682,23 @@ class KindChecker(ast.NodeVisitor):
             if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
                 for t, v in zip(target.elts, node.value.elts):
                     self.target(t, v, self.kind(v))
+                for v in node.value.elts:  # a, b = b, a assigns item by item: lists may be swapped
+                    self.visit(v)
+                return
             elif isinstance(target, ast.Tuple):
                 for t in target.elts:
                     self.target(t, None, "int")
             else:
                 self.target(target, node.value, self.kind(node.value))
         self.generic_visit(node)
+
+    def visit_List(self, node: ast.AST) -> None:
+        for elt in node.elts:
+            if self.kind(elt) == "list":
+                self.report(elt, "a list inside a list or tuple", "lists of lists are not available; keep separate lists")
+        self.generic_visit(node)
+
+    visit_Tuple = visit_List
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
@@ -617,7 +724,7 @@ class KindChecker(ast.NodeVisitor):
     def visit_Compare(self, node: ast.Compare) -> None:
         sides = [node.left] + node.comparators
         kinds = [self.kind(x) for x in sides]
-        if "list" in kinds:
+        if "list" in kinds and not any(is_none(x) for x in sides):
             if len(node.ops) > 1 or not isinstance(node.ops[0], (ast.Eq, ast.NotEq)) or kinds[0] != kinds[1]:
                 self.report(node, "this comparison of a list", "compare two lists only with == or != (by value), or compare their elements in a loop")
         self.generic_visit(node)
@@ -655,6 +762,9 @@ class KindChecker(ast.NodeVisitor):
             self.report(node, f"{node.func.value.id}.append(...) on the parameter {node.func.value.id}",
                         "append only to lists this function creates (copy the parameter first: result = "
                         f"{node.func.value.id}[:]); the caller's list cannot grow")
+        if is_isqrt(node) or _square_root(node) is not None:
+            self.generic_visit(node)
+            return
         if isinstance(node.func, ast.Attribute) and self.kind(node.func.value) != "list":
             self.report(node, f"the method call {ast.unparse(node.func)}(...) on an int", "call list methods on lists")
         if isinstance(node.func, ast.Attribute) and node.func.attr == "append" and self.kind(node.args[0]) == "list":
@@ -664,15 +774,15 @@ class KindChecker(ast.NodeVisitor):
         if callee is not None:
             for param, arg in zip(callee.args.args, node.args):
                 want = self.info.kinds[name].get(param.arg, "int")
-                if self.kind(arg) != want:
+                if self.kind(arg) != want and not is_none(arg):
                     self.report(arg, f"argument {ast.unparse(arg)} ({self.word(self.kind(arg))}) for parameter {param.arg} of {name}, "
                                      f"which is {self.word(want)}", "pass the same kind at every call")
         elif name in ("abs", "min", "max"):
             for arg in node.args:
                 if self.kind(arg) == "list":
                     self.report(arg, f"{name}() of a list", "loop over the elements")
-        elif name == "len" and node.args and self.kind(node.args[0]) != "list":
-            self.report(node, "len() of an int", "len takes a list")
+        elif name in ("len",) + LIST_BUILTINS and node.args and self.kind(node.args[0]) != "list":
+            self.report(node, f"{name}() of an int", f"{name} takes a list")
         self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
@@ -748,12 +858,93 @@ def check_functions(file: str, functions: dict[str, ast.FunctionDef], names: lis
     return validator.problems
 
 
+def hoist_nested(tree: ast.Module) -> None:
+    """Move each function defined at the top level of another function's body to module level as
+    `outer.inner`, with the outer function's names it reads passed as extra parameters at every call
+    (a call passes their current values, which is what a closure would read)."""
+    for outer in [s for s in tree.body if isinstance(s, ast.FunctionDef)]:
+        nested = [s for s in outer.body if isinstance(s, ast.FunctionDef)]
+        if not nested:
+            continue
+        outer_names = {a.arg for a in outer.args.args} | {n.id for s in outer.body if not isinstance(s, ast.FunctionDef)
+                                                           for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        names = {fn.name for fn in nested}
+        captured = {}
+        for fn in nested:
+            own = {a.arg for a in fn.args.args} | _assigned_names(fn)
+            captured[fn.name] = sorted(n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                                       and n.id in outer_names and n.id not in own and n.id not in names)
+        for _ in range(len(nested)):  # a nested function calling another passes that one's captures on
+            for fn in nested:
+                for n in ast.walk(fn):
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names and n.func.id != fn.name:
+                        own = {a.arg for a in fn.args.args} | _assigned_names(fn)
+                        extra = [c for c in captured[n.func.id] if c not in captured[fn.name] and c not in own]
+                        captured[fn.name] = sorted(set(captured[fn.name]) | set(extra))
+        signature = {fn.name: (fn.args.args, fn.args.defaults) for fn in nested}
+        for scope in [outer] + nested:
+            for n in ast.walk(scope):
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names:
+                    params, defaults = signature[n.func.id]
+                    missing = len(params) - len(n.args)  # omitted arguments get their defaults before the captures
+                    if 0 < missing <= len(defaults):
+                        n.args = n.args + [copy.deepcopy(d) for d in defaults[len(defaults) - missing:]]
+                    n.args = n.args + [ast.Name(id=c, ctx=ast.Load(), lineno=n.lineno, col_offset=n.col_offset,
+                                                end_lineno=n.end_lineno, end_col_offset=n.end_col_offset) for c in captured[n.func.id]]
+                    n.func.id = f"{outer.name}.{n.func.id}"
+        outer.body = [s for s in outer.body if not isinstance(s, ast.FunctionDef)]
+        for fn in nested:
+            if captured[fn.name]:
+                fn.args.defaults = []  # every call now passes every argument (defaults filled in above)
+            fn.args.args = fn.args.args + [ast.arg(arg=c, lineno=fn.lineno, col_offset=fn.col_offset) for c in captured[fn.name]]
+            fn.name = f"{outer.name}.{fn.name}"
+            tree.body.append(fn)
+
+
+def inline_messages(tree: ast.Module) -> None:
+    """`msg = f"..."` followed by `raise ValueError(msg)`: a name assigned only strings and read only as
+    raise / assert messages is replaced by its string at each raise (an f-string's fields are then
+    read at the raise) and its assignments become `pass`."""
+    for fn in [s for s in ast.walk(tree) if isinstance(s, ast.FunctionDef)]:
+        messages: set[int] = set()
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and len(node.exc.args) == 1:
+                messages.add(id(node.exc.args[0]))
+            elif isinstance(node, ast.Assert) and node.msg is not None:
+                messages.add(id(node.msg))
+        assigned: dict[str, list[ast.Assign]] = {}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                assigned.setdefault(node.targets[0].id, []).append(node)
+        for name, stmts in assigned.items():
+            if len(stmts) != 1 or not isinstance(stmts[0].value, ast.JoinedStr) and not (
+                    isinstance(stmts[0].value, ast.Constant) and isinstance(stmts[0].value.value, str)):
+                continue
+            loads = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+            if not loads or any(id(n) not in messages for n in loads):
+                continue
+            value = stmts[0].value
+            for parent in ast.walk(fn):
+                if isinstance(parent, ast.Raise) and isinstance(parent.exc, ast.Call) and parent.exc.args and parent.exc.args[0] in loads:
+                    parent.exc.args = [copy.deepcopy(value)]
+                elif isinstance(parent, ast.Assert) and parent.msg in loads:
+                    parent.msg = copy.deepcopy(value)
+            stmt = stmts[0]
+            for parent in ast.walk(fn):
+                for field_name in ("body", "orelse"):
+                    block = getattr(parent, field_name, None)
+                    if isinstance(block, list) and stmt in block:
+                        block[block.index(stmt)] = ast.copy_location(ast.Pass(), stmt)
+
+
 def validate(tree: ast.Module, file: str, entry: str | None = None) -> ModuleInfo:
     """Collect every problem in the functions the entry reaches; raise CompileError listing all of
     them. Imports, docstrings and the `if __name__ == "__main__":` block are ignored; other module
     statements only matter when a compiled function uses a name they define; functions the entry
     does not reach are not compiled (a warning names the first unsupported construct of each)."""
     problems: list[Problem] = []
+    hoist_nested(tree)
+    inline_messages(tree)
     functions: dict[str, ast.FunctionDef] = {}
     others: dict[str, ast.stmt] = {}  # name -> the module statement (not a def) that binds it
     for stmt in tree.body:

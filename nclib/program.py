@@ -121,7 +121,10 @@ def compile(source_or_function, entry: str | None = None, values: tuple[int, int
         source = source_or_function
         if entry is None:
             import ast
-            names = [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)] if source.strip() else []
+            try:
+                names = [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)] if source.strip() else []
+            except SyntaxError:
+                names = [""]  # compile_source reports the syntax error with its line
             if not names:
                 raise ValueError("the source defines no function; pass entry= and a source with a def")
             entry = names[0]
@@ -223,6 +226,9 @@ class Program:
                     "the only keyword is max_steps=")
             raise ArgumentError(f"{self.name}() got an unknown keyword argument {key}={unknown[key]!r}; {hint}")
         _check_int("max_steps", max_steps, 1, "machine steps before giving up")
+        defaults = list(getattr(self.asm, "defaults", []))
+        if len(self.params) - len(defaults) <= len(args) < len(self.params):  # omitted arguments take their defaults
+            args = tuple(args) + tuple(defaults[len(defaults) - (len(self.params) - len(args)):])
         if len(args) != len(self.params):
             raise TypeError(f"{self.name}() takes {len(self.params)} arguments ({', '.join(self.params)}), got {len(args)}")
         batched = []
@@ -247,7 +253,8 @@ class Program:
         if self.returns == "none":
             return None
         if self.returns == "list":
-            return res.value[0, :int(res.lengths[0])].tolist()
+            out = res.value[0, :int(res.lengths[0])].tolist()
+            return tuple(out) if getattr(self.asm, "returns_tuple", False) else out
         return int(res.value[0])
 
     def encode(self, calls: list[tuple], mode: str = "hard", dtype: torch.dtype = torch.float32) -> list:
@@ -309,7 +316,8 @@ class Program:
         if self.returns == "int":
             return values(res.value)
         if self.returns == "list":
-            return [values(res.value[b, :int(res.lengths[b])]) for b in range(B)]
+            wrap = tuple if getattr(self.asm, "returns_tuple", False) else list
+            return [wrap(values(res.value[b, :int(res.lengths[b])])) for b in range(B)]
         return [[values(lst[b, :int(n[b])]) for lst, n in zip(res.lists, res.list_lengths)] for b in range(B)]
 
     def _check_python_value(self, name: str, x: int) -> None:
