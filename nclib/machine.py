@@ -37,6 +37,10 @@ FAULT_NAMES = {
 FAULT_NO_HALT = 8
 FAULT_NAMES[FAULT_NO_HALT] = "does not halt (the machine returned to an earlier state, so it loops forever)"
 ARITHMETIC = ("add", "sub", "mul", "floordiv", "mod", "neg", "abs")
+# Windows lie within +-2**62 (Program checks), so a product whose float value exceeds 2**62 is out of
+# every window; its int64 product may have wrapped, so it is recorded as +-2**62 and reported as such.
+INT64_GUARD_INT = 2**62
+INT64_GUARD = float(INT64_GUARD_INT)
 
 
 def python_op(name: str, a: int, b: int = 0) -> int:
@@ -100,7 +104,12 @@ def hard_step(table, writes_tab, arith_tab, regs, mem, stack_regs, stack_ret, sp
         val = torch.where(op == OP[name], result, val)
     if used & set(ARITHMETIC):
         wrapped = torch.remainder(val - lo, V) + lo
-        first_over = arith_tab[op] & (wrapped != val) & (overflow_line < 0)
+        left = wrapped != val
+        if "mul" in used:  # a product beyond int64 wraps silently: compare with the float product
+            beyond = (op == OP["mul"]) & ((va.double() * vb.double()).abs() > INT64_GUARD)
+            left = left | beyond
+            val = torch.where(beyond, torch.where((va < 0) != (vb < 0), -INT64_GUARD_INT, INT64_GUARD_INT), val)
+        first_over = arith_tab[op] & left & (overflow_line < 0)
         overflow_line = torch.where(first_over, ip, overflow_line)
         overflow_value = torch.where(first_over, val, overflow_value)
         val = wrapped

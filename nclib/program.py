@@ -329,7 +329,9 @@ class Program:
     def raise_for_fault(self, res: ExecResult, b: int) -> None:
         """Raise the error that hard-mode batch element b ran into, naming the source line."""
         if int(res.overflow_line[b]) >= 0:
-            raise ValueRangeError(f"{self.name}: result {int(res.overflow_value[b])} is outside the value window "
+            value = int(res.overflow_value[b])
+            shown = str(value) if abs(value) < 2**62 else ("-" if value < 0 else "") + "2**62 or beyond"
+            raise ValueRangeError(f"{self.name}: result {shown} is outside the value window "
                                   f"[{self.lo}, {self.lo + self.V}) {self._where(int(res.overflow_line[b]))}; "
                                   f"widen values=(lo, hi) (negative intermediates need a signed window such as (-128, 128))")
         code = int(res.fault[b])
