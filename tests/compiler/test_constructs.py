@@ -450,7 +450,7 @@ def roots(n: int) -> int:
 def sorted_or_marked(a: list[int]) -> list[int]:
     if list(a) != sorted(a):
         b = sorted(a)
-        b.append(99)
+        b.append(9)
         return b
     return list(a)
 

@@ -112,7 +112,7 @@ def test_other_list_comparisons_are_refused(source, text):
     ("def f(a: list[int]) -> int:\n    nums = [0] * 3\n    total = a[0] + a[1]\n    nums = total\n    return nums\n", 4),
     ("def f(a: list[int]):\n    if len(a) > 2:\n        return a\n    return 0\n", 4),
     ("def f(a: list[int]):\n    x = a if len(a) else 0\n    return x\n", 2),
-    ("def g(x: int):\n    return x\n\ndef f(a: list[int]):\n    return g(a)\n", 1),  # g's parameter is annotated int
+    ("def f(a: list[int]):\n    return g(a)\n\ndef g(x: int):\n    return x\n", 4),  # g's parameter is annotated int
     ("def f(a: list[int]):\n    for a in range(3):\n        pass\n    return 0\n", 2),
     ("def f(a: list[int]):\n    if len(a):\n        return\n    return 1\n", 3),
 ])
