@@ -105,7 +105,7 @@ class FunctionLowering:
                 self.assign(t, v)
             return
         if isinstance(target, ast.Tuple):
-            values = []
+            values, flags = [], []
             for v in node.value.elts:  # evaluate every right-hand side before assigning any target
                 operand = self.expr(v)
                 if isinstance(operand, str) and not operand.startswith("%"):
@@ -113,8 +113,19 @@ class FunctionLowering:
                     self.emit("mov", copy, [operand])
                     operand = copy
                 values.append(operand)
-            for t, v in zip(target.elts, values):
+                flag = None
+                if isinstance(v, ast.Name) and v.id in self.nullable:
+                    flag = self.temp()
+                    self.emit("mov", flag, [f"{v.id}.set"])
+                flags.append(flag)
+            for t, v, flag in zip(target.elts, values, flags):
                 self.assign(t, v)
+                if flag is not None and isinstance(t, ast.Name) and t.id in self.nullable:
+                    self.emit("mov", f"{t.id}.set", [flag])
+            return
+        if isinstance(target, ast.Name) and isinstance(node.value, ast.Name) and node.value.id in self.nullable:
+            self.expr(node.value, dst=target.id)  # x = y copies whether y holds None
+            self.emit("mov", f"{target.id}.set", [f"{node.value.id}.set"])
             return
         if isinstance(target, ast.Name):
             self.expr(node.value, dst=target.id)
@@ -251,6 +262,8 @@ class FunctionLowering:
         self.emit("fault", args=values, imm=1, note=f"{kind}: {text}" if text else kind)
 
     def stmt_Return(self, node: ast.Return) -> None:
+        if isinstance(node.value, ast.Name) and node.value.id in self.nullable:
+            self.guard(f"{node.value.id}.set", f"TypeError: {node.value.id} is None here, and a compiled routine cannot return None")
         value = Const(0) if node.value is None else self.expr(node.value)
         self.emit("ret", args=[value])
 

@@ -505,6 +505,21 @@ def nullable_names(fn: ast.FunctionDef) -> set[str]:
             pair = [node.left, node.comparators[0]]
             if any(is_none(x) for x in pair):
                 names |= {x.id for x in pair if isinstance(x, ast.Name)}
+    copies = []  # (target, source) of x = y and of a, b = y, z
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and isinstance(node.value, ast.Name):
+                    copies.append((target.id, node.value.id))
+                elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                    copies += [(t.id, v.id) for t, v in zip(target.elts, node.value.elts) if isinstance(t, ast.Name) and isinstance(v, ast.Name)]
+    changed = True
+    while changed:  # a name assigned from a name that can hold None can hold None too
+        changed = False
+        for target, source in copies:
+            if source in names and target not in names:
+                names.add(target)
+                changed = True
     return names
 
 

@@ -254,3 +254,50 @@ def test_a_negative_value_the_program_really_forms_still_raises():
     prog = nclib.compile("def f(a: list[int]):\n    last = len(a) - 1\n    return last\n")
     with pytest.raises(ValueRangeError, match="line 2"):
         prog([])
+
+
+# -- None copied between names (found by the textbook corpus: second_largest) ---------------------
+
+SECOND_LARGEST = '''
+def second_largest(numbers: list[int]) -> int:
+    if len(numbers) < 2:
+        raise ValueError("need at least two distinct values")
+    largest = None
+    second = None
+    for number in numbers:
+        if largest is None or number > largest:
+            second = largest
+            largest = number
+        elif number != largest and (second is None or number > second):
+            second = number
+    if second is None:
+        raise ValueError("need at least two distinct values")
+    return second
+
+def maybe(a: list[int]) -> int:
+    best = None
+    for x in a:
+        if x > 3:
+            best = x
+    result = best
+    return result
+'''
+
+
+def test_none_is_copied_with_the_name_and_never_returned_as_a_number():
+    prog = nclib.compile(SECOND_LARGEST, entry="second_largest", values=(-64, 64))
+    fn = {}
+    exec(compile(SECOND_LARGEST, "<test>", "exec"), fn)
+    rng = random.Random(7)
+    for a in [[2, 2], [1, 2], [3]] + [[rng.randrange(-5, 5) for _ in range(rng.randrange(6))] for _ in range(200)]:
+        try:
+            want = fn["second_largest"](list(a))
+        except ValueError:
+            with pytest.raises(nclib.RoutineError, match="ValueError"):
+                prog(list(a))
+            continue
+        assert prog(list(a)) == want, a
+    maybe = nclib.compile(SECOND_LARGEST, entry="maybe")
+    assert maybe([1, 5, 2]) == 5
+    with pytest.raises(nclib.RoutineError, match="cannot return None"):
+        maybe([1, 2])  # CPython returns None: a number here would be a silent wrong answer
