@@ -10,6 +10,7 @@ from PIL import Image
 import nclib
 from nclib.algeval.cli import add_analyze_parser
 from nclib.algeval.internals import ATTENTION_FIGSIZE, DPI, PROJECTION_FIGSIZE
+from nclib.errors import UsageError
 
 torch.set_num_threads(1)
 
@@ -42,7 +43,7 @@ def test_attention_command_bad_layer(model_dir, tmp_path):
     with pytest.raises(ValueError, match="layer 7 is out of range"):
         analyze("attention", "--model", model_dir, "--prompt", "Rooms: lobby, A. Doors: lobby to A. Path from lobby to A?",
                 "--layers", 7, "--out", tmp_path)
-    with pytest.raises(FileNotFoundError, match="neither 'smollm2' nor a local model directory"):
+    with pytest.raises(UsageError, match="neither 'smollm2' nor a local model directory"):
         analyze("attention", "--model", tmp_path / "missing", "--out", tmp_path)
 
 

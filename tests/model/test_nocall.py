@@ -48,7 +48,7 @@ def test_no_call_check_counts_router_firings(tiny_base, llama_tok):
     assert "| open | 2 | 100.0 % |" in format_no_call(summary)
 
 
-def test_eval_cli_reports_the_no_call_split(tmp_path):
+def test_eval_cli_reports_the_no_call_split(tmp_path, capsys):
     """`nclib eval --no-call N` adds N held-out ordinary passages per model: nocall.md/json next to
     the task table, losses relative to the reference model; duplicate model names are refused."""
     import json
@@ -65,7 +65,9 @@ def test_eval_cli_reports_the_no_call_split(tmp_path):
     assert set(summary) == {"a", "b"} and summary["a"]["passages"] == 3
     assert summary["b"]["false_call_rate"] == 0.0 and summary["b"]["loss_change"] == 0.0  # the same plain model
     assert "| add | test_wording |" in (out / "table.md").read_text()
-    with pytest.raises(SystemExit, match="distinct"):
-        main(["eval", "--model", "a=tiny", "--model", "a=tiny", "--tasks", "add", "--data", str(tmp_path / "data")])
-    with pytest.raises(SystemExit, match="no-call-reference"):
-        main(args[:-4] + ["--out", str(out)])
+    for bad, words in [(["eval", "--model", "a=tiny", "--model", "a=tiny", "--tasks", "add", "--data", str(tmp_path / "data")],
+                        "distinct"), (args[:-4] + ["--out", str(out)], "no-call-reference")]:
+        with pytest.raises(SystemExit) as exc:
+            main(bad)
+        assert exc.value.code == 2  # a usage error: one line on stderr naming the problem
+        assert words in capsys.readouterr().err
