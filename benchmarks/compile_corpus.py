@@ -356,7 +356,9 @@ CORPUS: list[Entry] = [
           soft=Soft((-8, 32), 24)),
     Entry("dynamic_programming/longest_common_subsequence.py", "longest_common_subsequence",
           (Ints(6, 0, 3), Ints(6, 0, 3))),
-    Entry("dynamic_programming/edit_distance.py", "edit_distance", (Ints(6, 0, 3), Ints(6, 0, 3))),
+    # a new row list per element of source, never freed
+    Entry("dynamic_programming/edit_distance.py", "edit_distance", (Ints(6, 0, 3), Ints(6, 0, 3)), values=(-256, 256),
+          memory=255, soft=Soft((-8, 64), 63)),
     Entry("dynamic_programming/house_robber.py", "house_robber", (Ints(10, -1, 20),), values=(-64, 256),
           soft=Soft((-8, 64), 16, (Ints(4, 0, 9),))),
     Entry("dynamic_programming/rod_cutting.py", "bottom_up_cut_rod", (Int(-1, 8), Ints(8, 0, 20, min_len=3)), values=(-64, 256),

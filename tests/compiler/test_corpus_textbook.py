@@ -18,9 +18,9 @@ from compile_corpus import (CORPUS, CORPUS_DIR, Entry, Int, Outcome, check_entry
 
 from nclib.errors import CompileError  # noqa: E402
 
-# Functions of CORPUS that compiled when the floor was last set (95 of 108, 2026-11-27 06:31 UTC, results/compiler_corpus.md);
+# Functions of CORPUS that compiled when the floor was last set (98 of 108, 2026-11-27 06:47 UTC, results/compiler_corpus.md);
 # raise it when the compiler accepts more, never lower it to make a change pass.
-COMPILE_FLOOR = 95
+COMPILE_FLOOR = 98
 HARD_INPUTS = 200
 SOFT_INPUTS = 2
 
