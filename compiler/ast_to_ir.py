@@ -439,11 +439,35 @@ class FunctionLowering:
         if isinstance(node.op, ast.Mult) and (isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
             lst, count = (node.left, node.right) if isinstance(node.left, ast.List) else (node.right, node.left)
             return self.repeat(lst.elts[0], count, dst)
+        if isinstance(node.op, ast.Add) and self.kind(node.left) == "list":
+            return self.concatenate(self.expr(node.left), self.expr(node.right), dst)
         a, b = self.expr(node.left), self.expr(node.right)
         self.at(node)
         out = self.out(dst)
         self.binary(node.op, a, b, out)
         return out
+
+    def concatenate(self, a, b, dst):
+        """a + b of two lists: a new list holding a's elements, then b's."""
+        na, nb, size, value, j = (self.temp() for _ in range(5))
+        self.emit("load", na, [a, Const(0)])
+        self.emit("load", nb, [b, Const(0)])
+        self.emit("add", size, [na, nb])
+        out = self.temp("list")
+        self.emit("alloc", out, [size])
+
+        def first(i):
+            self.emit("load", value, [a, i], imm=1)
+            self.emit("store", None, [out, i, value], imm=1)
+
+        def second(i):
+            self.emit("load", value, [b, i], imm=1)
+            self.emit("add", j, [i, na])
+            self.emit("store", None, [out, j, value], imm=1)
+
+        self.counted_loop(Const(0), na, first)
+        self.counted_loop(Const(0), nb, second)
+        return self.expr_result(out, dst)
 
     def repeat(self, element: ast.AST, count: ast.AST, dst):
         value, n = self.expr(element), self.expr(count)
@@ -619,7 +643,14 @@ class FunctionLowering:
                 self.emit("max", value, [n, Const(-literal)])
                 self.emit("sub", value, [value, Const(-literal)])
                 return value
-            self.emit("max", value, [self.expr(part), Const(0)])
+            # a negative bound counts from the end (Python: x + len, then clipped to [0, len])
+            negative, from_end = self.temp(), self.label("bound")
+            self.emit("mov", value, [self.expr(part)])
+            self.emit("lt", negative, [value, Const(0)])
+            self.emit("jz", args=[negative], target=from_end)
+            self.emit("add", value, [value, n])
+            self.place(from_end)
+            self.emit("max", value, [value, Const(0)])
             self.emit("min", value, [value, n])
             return value
 

@@ -534,6 +534,8 @@ def expr_kind(kinds: dict[str, str], returns: dict[str, str], node: ast.AST) -> 
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and (
             isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
         return "list"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and expr_kind(kinds, returns, node.left) == "list":
+        return "list"  # a + b of two lists: a new list
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in returns:
         return "list" if returns[node.func.id] == "list" else "int"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in LIST_BUILTINS:
@@ -663,7 +665,7 @@ class KindChecker(ast.NodeVisitor):
     def fresh(self, node: ast.AST) -> bool:
         """A new list that no other name holds: a literal, [x] * n, a slice or a copy."""
         return (isinstance(node, (ast.List, ast.Tuple)) or (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice))
-                or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult))
+                or (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add)))
                 or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "copy")
                 or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in LIST_BUILTINS))
 
@@ -726,8 +728,11 @@ class KindChecker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
-        if not (isinstance(node.op, ast.Mult) and (isinstance(node.left, ast.List) or isinstance(node.right, ast.List))):
-            if "list" in (self.kind(node.left), self.kind(node.right)):
+        both = [self.kind(node.left), self.kind(node.right)]
+        if isinstance(node.op, ast.Add) and both == ["list", "list"]:
+            pass  # concatenation
+        elif not (isinstance(node.op, ast.Mult) and (isinstance(node.left, ast.List) or isinstance(node.right, ast.List))):
+            if "list" in both:
                 self.report(node, "arithmetic on a list", "loop over the elements (list concatenation is not available)")
         self.generic_visit(node)
 

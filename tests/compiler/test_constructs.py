@@ -485,3 +485,34 @@ def test_message_variables_square_roots_sorted_and_flag_tests():
 def test_is_between_values_that_are_not_flags_is_refused():
     with pytest.raises(CompileError, match="is between two values"):
         nclib.compile("def f(x: int) -> int:\n    y = x + 1\n    return y is False\n")
+
+
+# -- list concatenation and slices with negative bounds held in variables --------------------------
+
+CONCAT = '''
+def rotate(arr: list[int], steps: int) -> list[int]:
+    n = len(arr)
+    if n == 0:
+        return arr
+    k = steps % n
+    return arr[-k:] + arr[:-k] if k else arr[:]
+
+def pieces(a: list[int], i: int, j: int) -> list[int]:
+    return a[i:j] + a[:i] + a[j:]
+
+def grow(n: int) -> list[int]:
+    current = [n] + [0] * n
+    current = current + current
+    current.append(7)
+    return current
+'''
+
+
+def test_concatenation_and_negative_slice_bounds():
+    rng = random.Random(8)
+    lists = [[rng.randrange(9) for _ in range(rng.randrange(7))] for _ in range(200)]
+    check_hard(CONCAT, "rotate", [(a, rng.randrange(9)) for a in lists], values=(-64, 64), memory=60)
+    check_hard(CONCAT, "pieces", [(a, rng.randrange(-8, 8), rng.randrange(-8, 8)) for a in lists], values=(-64, 64), memory=60)
+    check_hard(CONCAT, "grow", [(n,) for n in range(8)], memory=120)
+    soft = nclib.compile(CONCAT, entry="pieces", values=(-32, 32), memory=31)
+    check_soft(soft, CONCAT, "pieces", [([1, 2, 3], -1, 2), ([4], 0, 1)])
