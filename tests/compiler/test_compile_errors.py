@@ -41,7 +41,7 @@ CASES = [
     ("star-args", "def f(*xs):\n    return 0\n", "f", 1, "*args"),
     ("default-arg", "def f(x=[]):\n    return x\n", "f", 1, "default value"),
     ("tuple-of-lists", "def f(a: list[int]):\n    return (a, a)\n", "f", 2, "a list inside a list or tuple"),
-    ("list-arithmetic", "def f(a: list[int]):\n    b = a + a\n    return b\n", "f", 2, "arithmetic on a list"),
+    ("list-arithmetic", "def f(a: list[int]):\n    b = a - a\n    return b\n", "f", 2, "arithmetic on a list"),
 ]
 
 
