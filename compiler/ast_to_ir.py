@@ -83,6 +83,8 @@ class FunctionLowering:
         """After an assignment to `name`: a name that can hold None records whether it does."""
         if name in self.nullable:
             self.emit("mov", f"{name}.set", [Const(0 if value_is_none else 1)])
+            if value_is_none and self.kinds.get(name) != "list":
+                self.emit("mov", name, [Const(0)])  # None is falsy: `if x:` reads 0
 
     def stmt_Assign(self, node: ast.Assign) -> None:
         target = node.targets[0]
@@ -154,13 +156,14 @@ class FunctionLowering:
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.target, ast.Name):
-            value = self.expr(node.value)
+            self.number(node.target)
+            value = self.number(node.value)
             self.binary(node.op, node.target.id, value, node.target.id)
             return
-        base, index = self.expr(node.target.value), self.expr(node.target.slice)
+        base, index = self.number(node.target.value), self.number(node.target.slice)
         old = self.temp()
         self.emit("load", old, [base, index], imm=1, check=True)
-        value = self.expr(node.value)
+        value = self.number(node.value)
         self.binary(node.op, old, value, old)
         self.emit("store", None, [base, index, old], imm=1, check=True)
 
@@ -406,9 +409,22 @@ class FunctionLowering:
             return
         self.emit("jz", args=[self.truth(node)], target=false_label)
 
+    def number(self, node: ast.AST):
+        """An operand used as a number: a name that holds None stops with Python's TypeError."""
+        if isinstance(node, ast.Name) and node.id in self.nullable:
+            self.guard(f"{node.id}.set", f"TypeError: {node.id} is None here and cannot be used as a number or list")
+        return self.expr(node)
+
     def truth(self, node: ast.AST):
-        """An operand that is nonzero exactly when `node` is truthy (lists: when non-empty)."""
+        """An operand that is nonzero exactly when `node` is truthy (lists: when non-empty; None: never)."""
         value = self.expr(node)
+        if self.kind(node) == "list" and isinstance(node, ast.Name) and node.id in self.nullable:
+            length, skip = self.temp(), self.label("nonelist")
+            self.emit("mov", length, [Const(0)])
+            self.emit("jz", args=[f"{node.id}.set"], target=skip)
+            self.emit("load", length, [value, Const(0)])
+            self.place(skip)
+            return length
         if self.kind(node) == "list":
             length = self.temp()
             self.emit("load", length, [value, Const(0)])
@@ -440,8 +456,8 @@ class FunctionLowering:
             lst, count = (node.left, node.right) if isinstance(node.left, ast.List) else (node.right, node.left)
             return self.repeat(lst.elts[0], count, dst)
         if isinstance(node.op, ast.Add) and self.kind(node.left) == "list":
-            return self.concatenate(self.expr(node.left), self.expr(node.right), dst)
-        a, b = self.expr(node.left), self.expr(node.right)
+            return self.concatenate(self.number(node.left), self.number(node.right), dst)
+        a, b = self.number(node.left), self.number(node.right)
         self.at(node)
         out = self.out(dst)
         self.binary(node.op, a, b, out)
@@ -509,10 +525,10 @@ class FunctionLowering:
                 return Const(literal)
         if isinstance(node.op, ast.Invert):  # ~x == -x - 1
             out = self.out(dst)
-            self.emit("neg", out, [self.expr(node.operand)])
+            self.emit("neg", out, [self.number(node.operand)])
             self.emit("sub", out, [out, Const(1)])
             return out
-        a = self.truth(node.operand) if isinstance(node.op, ast.Not) else self.expr(node.operand)
+        a = self.truth(node.operand) if isinstance(node.op, ast.Not) else self.number(node.operand)
         out = self.out(dst)
         self.emit("not" if isinstance(node.op, ast.Not) else "neg", out, [a])
         return out
@@ -564,15 +580,18 @@ class FunctionLowering:
             out = self.out(dst)
             self.emit("not", out, [self.list_equality(a, b, None)])
             return out
-        left = self.expr(node.left)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)) and any(
+                isinstance(x, ast.Name) and x.id in self.nullable for x in sides):
+            return self.none_equality(node, dst)
+        left = self.number(node.left)
         if len(node.ops) == 1:
-            right = self.expr(node.comparators[0])
+            right = self.number(node.comparators[0])
             out = self.out(dst)
             self.emit(CMPOPS[type(node.ops[0])], out, [left, right])
             return out
         out, end = self.temp(), self.label("chain")
         for i, (op, comparator) in enumerate(zip(node.ops, node.comparators)):
-            right = self.expr(comparator)
+            right = self.number(comparator)
             if isinstance(right, str) and not right.startswith("%"):
                 copy = self.temp()
                 self.emit("mov", copy, [right])
@@ -582,6 +601,22 @@ class FunctionLowering:
                 self.emit("jz", args=[out], target=end)
             left = right
         self.place(end)
+        return out
+
+    def none_equality(self, node: ast.Compare, dst):
+        """x == y / x != y where a side may hold None: None equals only None (no TypeError), so
+        equal = (both hold values and the values are equal) or (both hold None)."""
+        flags = [f"{x.id}.set" if isinstance(x, ast.Name) and x.id in self.nullable else Const(1)
+                 for x in (node.left, node.comparators[0])]
+        same, both, neither, out = self.temp(), self.temp(), self.temp(), self.out(dst)
+        self.emit("eq", same, [self.expr(node.left), self.expr(node.comparators[0])])
+        self.emit("mul", both, [flags[0], flags[1]])
+        self.emit("mul", same, [same, both])
+        self.emit("add", neither, [flags[0], flags[1]])
+        self.emit("eq", neither, [neither, Const(0)])
+        self.emit("max", out, [same, neither])
+        if isinstance(node.ops[0], ast.NotEq):
+            self.emit("not", out, [out])
         return out
 
     def expr_BoolOp(self, node: ast.BoolOp, dst):
@@ -607,7 +642,7 @@ class FunctionLowering:
     def expr_Subscript(self, node: ast.Subscript, dst):
         if isinstance(node.slice, ast.Slice):
             return self.slice(node, dst)
-        base, index = self.expr(node.value), self.expr(node.slice)
+        base, index = self.number(node.value), self.number(node.slice)
         self.at(node)
         out = self.out(dst)
         self.emit("load", out, [base, index], imm=1, check=True)
@@ -874,6 +909,9 @@ class FunctionLowering:
             if given is None or is_none(given):
                 out.append(Const(0) if given is not None or is_none(default) else Const(_const_int(default)))
             else:
+                if isinstance(given, ast.Name) and given.id in self.nullable and not is_none(default):
+                    self.guard(f"{given.id}.set", f"TypeError: {given.id} is None here, and parameter {param.arg} of "
+                                                  f"{callee.name} never holds None")
                 out.append(values[i])
             if i >= first and is_none(default):
                 if given is None or is_none(given):
