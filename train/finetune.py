@@ -48,6 +48,14 @@ class ConfigError(NclibError, ValueError):
     """A malformed recipe config; the message names the field and the bad value."""
 
 
+def yaml_problem(err: Exception) -> str:
+    """PyYAML's multi-line message as one line: the problem and where it is (line and column, 1-based)."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{problem}{where}"
+
+
 @dataclass(frozen=True)
 class Bound:
     """The values a numeric config field admits: `kind` (int, or float: any real number), and
@@ -188,7 +196,7 @@ class RecipeConfig:
         try:
             raw = yaml.safe_load(path.read_text())
         except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML: {err}") from None
+            raise ConfigError(f"{path}: not valid YAML: {yaml_problem(err)}") from None
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: expected a mapping of config fields, got {type(raw).__name__}")
         return cls.from_dict(raw, where=str(path))
@@ -640,7 +648,10 @@ def recipe_main(argv: list[str] | None = None) -> None:
             if "=" not in item:
                 raise ConfigError(f"--set expects FIELD=VALUE, got {item!r}")
             k, v = item.split("=", 1)
-            raw[k] = yaml.safe_load(v)
+            try:
+                raw[k] = yaml.safe_load(v)
+            except yaml.YAMLError as err:
+                raise ConfigError(f"--set {item!r}: not a YAML value: {yaml_problem(err)}") from None
         cfg = RecipeConfig.from_dict(raw, where=f"{a.config} with --set")
     recipe = FinetuneRecipe(cfg, stop_at=a.stop_at, overwrite=a.overwrite)
     began = time.time()

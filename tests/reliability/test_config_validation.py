@@ -173,3 +173,15 @@ def test_set_override_is_validated(tmp_path):
         recipe_main([str(config), "--set", "batch_size=0"])
     assert str(err.value).startswith(f"{config} with --set: batch_size must be >= 1, got 0")
     assert not (tmp_path / "run").exists()
+
+
+def test_malformed_yaml_is_one_line_naming_line_and_column(tmp_path, capsys):
+    from nclib.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: tiny\nsteps: [1,\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(bad)])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and len(err.splitlines()) == 1
+    assert "bad.yaml: not valid YAML" in err and "line 3, column 1" in err
