@@ -74,6 +74,10 @@ def load_program(target: str, values, memory, stack) -> nclib.Program:
     path, func = split_target(target)
     p = Path(path)
     if p.is_dir():
+        given = [name for name, value in (("--values", values), ("--memory", memory), ("--stack", stack)) if value is not None]
+        if given:
+            raise UsageError(f"{target}: a saved library keeps the options it was compiled with; drop {', '.join(given)} "
+                             f"or compile the source again with them")
         lib = nclib.Library.load(p)
         if func and func not in lib:
             raise UsageError(f"{target}: the library {path} has no routine {func!r}; it has {', '.join(lib.names) or 'none'}")
@@ -91,7 +95,7 @@ def load_program(target: str, values, memory, stack) -> nclib.Program:
     if func and func not in defined:
         raise UsageError(f"{target}: {path} defines no function {func!r}; it defines {', '.join(defined) or 'none'} "
                          f"(use {path}:NAME)")
-    options = {"values": tuple(values), "stack": stack}
+    options = {"values": tuple(values) if values is not None else (0, 256), "stack": stack if stack is not None else 16}
     if memory is not None:
         options["memory"] = memory
     return nclib.compile(source, entry=func or None, file=str(p), **options)
@@ -173,6 +177,7 @@ def cmd_run(a) -> None:
 
 def cmd_disasm(a) -> None:
     if Path(a.target).is_dir() and ":" not in a.target:
+        load_program(a.target, a.values, a.memory, a.stack)  # refuses compile options on a saved library
         for prog in nclib.Library.load(a.target):
             print(prog.listing(), end="\n\n")
         return
@@ -386,10 +391,10 @@ def build_parser() -> Parser:
 
     def target_options(p):
         p.add_argument("target", help="FILE.py[:FUNC] or a saved LIBRARY_DIR[:ROUTINE]")
-        p.add_argument("--values", nargs=2, type=int, default=[0, 256], action=WindowAction, metavar=("LO", "HI"),
-                       help="value window [LO, HI)")
+        p.add_argument("--values", nargs=2, type=int, default=None, action=WindowAction, metavar=("LO", "HI"),
+                       help="value window [LO, HI) (default 0 256)")
         p.add_argument("--memory", type=positive, default=None, help="memory cells (default min(64, HI - 1))")
-        p.add_argument("--stack", type=positive, default=16, help="call stack frames")
+        p.add_argument("--stack", type=positive, default=None, help="call stack frames (default 16)")
 
     def max_steps_option(p):
         p.add_argument("--max-steps", type=positive, default=None,

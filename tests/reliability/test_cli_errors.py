@@ -210,3 +210,17 @@ def test_a_real_process(src):
     assert proc.stderr.startswith("nclib run: error: add: result 256 is outside the value window") and proc.stderr.count("\n") == 1
     proc = subprocess.run(run + ["--debug"], capture_output=True, text=True)
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "ValueRangeError" in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "disasm"])
+def test_compile_options_on_a_saved_library_are_refused_not_ignored(tmp_path, capsys, command):
+    source = tmp_path / "inc.py"
+    source.write_text("def inc(a: int) -> int:\n    return a + 1\n")
+    main(["compile", f"{source}:inc", "-o", str(tmp_path / "lib")])
+    capsys.readouterr()
+    args = [command, str(tmp_path / "lib")] + (["3"] if command == "run" else []) + ["--values", "0", "16"]
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and len(err.splitlines()) == 1
+    assert "keeps the options it was compiled with" in err and "--values" in err
