@@ -95,9 +95,8 @@ def load_program(target: str, values, memory, stack) -> nclib.Program:
     if func and func not in defined:
         raise UsageError(f"{target}: {path} defines no function {func!r}; it defines {', '.join(defined) or 'none'} "
                          f"(use {path}:NAME)")
-    options = {"values": tuple(values) if values is not None else (0, 256), "stack": stack if stack is not None else 16}
-    if memory is not None:
-        options["memory"] = memory
+    given = {"values": tuple(values) if values is not None else None, "memory": memory, "stack": stack}
+    options = {name: value for name, value in given.items() if value is not None}  # the rest: nclib.compile's defaults
     return nclib.compile(source, entry=func or None, file=str(p), **options)
 
 
