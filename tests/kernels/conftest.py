@@ -19,14 +19,19 @@ import nclib.kernels  # noqa: E402
 _empty, _empty_like = torch.empty, torch.empty_like
 
 
+def _nan_filled(t):
+    if t.is_floating_point():
+        with torch.no_grad():  # a leaf made with requires_grad=True (torch.utils.checkpoint does) can be filled
+            t.fill_(float("nan"))
+    return t
+
+
 def _nan_empty(*args, **kwargs):
-    t = _empty(*args, **kwargs)
-    return t.fill_(float("nan")) if t.is_floating_point() else t
+    return _nan_filled(_empty(*args, **kwargs))
 
 
 def _nan_empty_like(*args, **kwargs):
-    t = _empty_like(*args, **kwargs)
-    return t.fill_(float("nan")) if t.is_floating_point() else t
+    return _nan_filled(_empty_like(*args, **kwargs))
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import torch
@@ -40,7 +41,8 @@ def test_env_var_selects_backend_and_rejects_bad_value():
     def run(value):
         env = dict(os.environ, NCLIB_KERNELS=value)
         code = "import nclib.kernels as k; print(k.get_backend())"
-        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                              cwd=tempfile.gettempdir())  # the installed nclib, not a source folder in cwd
 
     ok = run("naive")
     assert ok.returncode == 0 and ok.stdout.strip() == "naive", ok.stderr

@@ -6,6 +6,7 @@ import torch
 
 import nclib
 import nclib.kernels
+from kernel_testing import DEVICE
 
 SOURCE = '''
 def scaled_sum(xs: list[int], k: int) -> int:
@@ -29,10 +30,10 @@ def run(prog, backend, inputs):
     nclib.kernels.set_backend(backend)
     leaves = [x.detach().clone().requires_grad_(True) for x in inputs]
     if prog.name == "scaled_sum":
-        res = prog.execute((leaves[0], torch.tensor([3, 2])), leaves[1], mode="soft", max_steps=40, eps=0.0)
+        res = prog.execute((leaves[0], torch.tensor([3, 2], device=DEVICE)), leaves[1], mode="soft", max_steps=40, eps=0.0)
     else:
-        res = prog.execute((leaves[0], torch.tensor([3, 3])), mode="soft", max_steps=40, eps=0.0)
-    weights = torch.linspace(-1, 1, res.value.numel()).view_as(res.value)
+        res = prog.execute((leaves[0], torch.tensor([3, 3], device=DEVICE)), mode="soft", max_steps=40, eps=0.0)
+    weights = torch.linspace(-1, 1, res.value.numel(), device=DEVICE).view_as(res.value)
     (res.value * weights).sum().backward()
     return res.value.detach(), [leaf.grad for leaf in leaves]
 
@@ -42,8 +43,8 @@ def test_machine_matches_reference(entry):
     torch.manual_seed(0)
     prog = nclib.compile(SOURCE, entry=entry, values=(0, 24), memory=6)
     V = prog.V
-    xs = torch.softmax(torch.randn(2, 3, V) * 3, -1)
-    inputs = [xs] + ([torch.softmax(torch.randn(2, V) * 3, -1)] if entry == "scaled_sum" else [])
+    xs = torch.softmax(torch.randn(2, 3, V) * 3, -1).to(DEVICE)
+    inputs = [xs] + ([torch.softmax(torch.randn(2, V) * 3, -1).to(DEVICE)] if entry == "scaled_sum" else [])
     value_ref, grads_ref = run(prog, "naive", inputs)
     value_tri, grads_tri = run(prog, "triton", inputs)
     torch.testing.assert_close(value_tri, value_ref, rtol=1e-4, atol=1e-5)
