@@ -14,17 +14,13 @@ from dataclasses import dataclass, field
 
 import torch
 
-from nclib.compiler.ir import ALU_BINARY, ALU_UNARY, Const, Instr, IRFunction, Label
+from nclib.compiler.ir import Const, Instr, IRFunction, Label
 from nclib.compiler.regalloc import HP, RV, SCRATCH
 from nclib.errors import CompileError, Problem
+from nclib.machine.isa import (BY_NAME, F_A, F_CHECK, F_DST, F_IMM, F_OP, F_TARGET, HALT_LINE, JUMPS, N_FIELDS, OP,  # noqa: F401
+                               OPCODES, WRITES_REGISTER)
 
-OPCODES = ("halt", "mov") + ALU_BINARY + ALU_UNARY + ("load", "store", "alloc", "jmp", "jz", "jnz", "push", "ret", "fault")
-OP = {name: i for i, name in enumerate(OPCODES)}
-# Columns of the line table.
-F_OP, F_DST, F_A, F_B, F_C, F_IMM, F_TARGET, F_CHECK = range(8)
-N_FIELDS = 8
-HALT_LINE = 2
-WRITES_REGISTER = ("mov",) + ALU_BINARY + ALU_UNARY + ("load", "alloc")
+# The opcodes, line-table columns and HALT_LINE are the instruction set's (nclib/machine/isa.py).
 
 
 @dataclass
@@ -88,9 +84,8 @@ class Assembly:
             parts = []
             if op in WRITES_REGISTER:
                 parts.append(self.operand_name(row[F_DST]))
-            n_in = {"mov": 1, "load": 2, "store": 3, "alloc": 1, "jz": 1, "jnz": 1}.get(op, 2 if op in ALU_BINARY else 1 if op in ALU_UNARY else 0)
-            parts += [self.operand_name(row[F_A + k]) for k in range(n_in)]
-            if op in ("jmp", "jz", "jnz", "push"):
+            parts += [self.operand_name(row[F_A + k]) for k in range(BY_NAME[op].inputs)]
+            if op in JUMPS:
                 parts.append(f"@{row[F_TARGET]}")
             text = f"{op:<8} {', '.join(parts)}"
             if op in ("load", "store") and row[F_IMM]:

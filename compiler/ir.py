@@ -31,9 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ALU_BINARY = ("add", "sub", "mul", "floordiv", "mod", "lt", "le", "gt", "ge", "eq", "ne", "min", "max")
-ALU_UNARY = ("neg", "abs", "not")
-COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
+from nclib.machine.isa import ALU_BINARY, ALU_UNARY, COMPARISONS  # noqa: E402  (the one instruction set)
 
 
 @dataclass(frozen=True)

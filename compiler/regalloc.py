@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from nclib.compiler.ir import Instr, IRFunction, Label
 
-RV, HP, SCRATCH = 0, 1, 2
-FIRST_FREE = 3
+from nclib.machine.isa import FIRST_FREE, HP, RV, SCRATCH  # noqa: E402  (reserved registers)
 PINNED = {"%hp": HP}  # virtual registers that name a reserved register (read only in the IR)
 
 

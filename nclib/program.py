@@ -12,11 +12,11 @@ import torch
 
 from nclib import kernels
 from nclib.compiler import Assembly, compile_source
-from nclib.compiler.assemble import HALT_LINE
-from nclib.compiler.regalloc import HP, RV
 from nclib.errors import ArgumentError, MachineFault, NonHaltingError, RoutineError, StepLimitError, ValueRangeError
-from nclib.machine import (FAULT_NAMES, FAULT_NO_HALT, FAULT_OVERFLOW, FAULT_RAISE, HardState, SoftTables, enclosing_loop,
-                           run_hard, run_soft, soft_parameters)
+from nclib.machine.hard import enclosing_loop, run_hard
+from nclib.machine.isa import FAULT_NAMES, FAULT_NO_HALT, FAULT_OVERFLOW, FAULT_RAISE, HALT_LINE, HP, RV
+from nclib.machine.soft import SoftTables, run_soft, soft_parameters
+from nclib.machine.state import HardState
 from nclib.memory import check_bytes, check_soft_run
 
 __all__ = ["ExecResult", "Program", "compile"]

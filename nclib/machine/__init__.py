@@ -1,0 +1,35 @@
+"""The register/memory machine that runs an `Assembly`, in hard mode and in soft mode.
+
+    isa       the instruction set: opcodes, line-table columns, reserved registers, fault codes
+    state     the hard machine's state (HardState)
+    hard      hard mode on torch tensors (any device), the cycle detector
+    compiled  hard mode as a compiled (numba) loop per batch element, for the CPU
+    soft      soft mode: distributions over values and lines (DESIGN.md §2, docs/machine.md)
+
+Names are re-exported here and imported on first use, so `nclib.machine.isa` can be imported by
+the compiler without loading the machines (which import the compiler).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "isa": ("ALU_BINARY", "ALU_UNARY", "ARITHMETIC", "COMPARISONS", "FAULT_DIVZERO", "FAULT_INDEX", "FAULT_MEMORY",
+            "FAULT_NAMES", "FAULT_NO_HALT", "FAULT_NO_RETURN", "FAULT_OVERFLOW", "FAULT_RAISE", "FAULT_STACK", "HALT_LINE",
+            "HP", "INT64_GUARD", "INT64_GUARD_INT", "ISA", "OP", "OPCODES", "RV", "SCRATCH", "WRITES_REGISTER", "Op",
+            "python_op"),
+    "state": ("HARD_FIELDS", "HardState"),
+    "hard": ("CycleDetector", "enclosing_loop", "hard_step", "run_hard"),
+    "soft": ("SoftTables", "binary_table", "prune_mass", "run_soft", "soft_parameters", "soft_step"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'nclib.machine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"nclib.machine.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
