@@ -1,9 +1,31 @@
-"""`Library`: named compiled routines, saved as safetensors plus a JSON manifest."""
+"""`Library`: named compiled routines, saved as safetensors plus a JSON manifest.
+
+This file defines the one library format of nclib, used both by `Library.save`/`Library.load`
+and by the model (`nclib.model`, whose config holds the same manifest and fingerprint):
+
+- `program_sha256(program)`: SHA-256 of what a compiled routine computes (its line table and
+  constants, register count, value window, memory, stack, signature, default arguments and the
+  messages of its `raise`/`assert` lines), independent of its name, source text, file and source
+  positions (which only change diagnostics), of the device the table is on, and of the run.
+- `Library.manifest()`: ``{"format": "nclib-library", "format_version": 2, "routines": [...]}``
+  with, per routine in library order, ``name`` (the entry function), ``file``, ``source``,
+  ``values`` ``[lo, hi]``, ``memory``, ``stack`` and ``program_sha256``: enough to recompile it and
+  check that this nclib compiles it to the same program.
+- `Library.fingerprint()`: SHA-256 over the routines in order, each its name, its program hash
+  and its soft-mode float tensors (names, shapes, float32 bytes): it changes when a routine,
+  the order, or a (trained) tensor changes.
+
+Earlier saves are still read: libraries of format version 1 and model checkpoints whose config
+holds an ``ncllama-library-v1`` manifest (both keyed ``table_sha256``, a hash of the table alone,
+resp. of the table and the constants); their hashes are checked by `_legacy_table_sha256` and
+`legacy_model_fingerprint`, which nothing writes any more.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -16,16 +38,134 @@ from nclib.compiler import compile_source
 from nclib.errors import LibraryError
 from nclib.program import Program
 
-__all__ = ["Library", "stdlib"]
+__all__ = ["Library", "library_fingerprint", "manifest_programs", "program_sha256", "stdlib"]
 
 FORMAT = "nclib-library"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 TENSORS = "library.safetensors"
+# Formats read but no longer written, as (format, format_version); their entries carry "table_sha256".
+LEGACY_LIBRARY = (FORMAT, 1)  # Library.save before version 2: "table_sha256" = SHA-256 of the table
+LEGACY_MODEL = ("ncllama-library-v1", None)  # model configs before it: "table_sha256" = table + repr(consts)
+HASH_KEY = "program_sha256"
 
 
-def _digest(table: torch.Tensor) -> str:
-    return hashlib.sha256(table.contiguous().numpy().tobytes()).hexdigest()
+def program_sha256(program) -> str:
+    """SHA-256 (hex) of what a compiled routine (`Program` or `Assembly`) computes.
+
+    Covers the line table [P, 8] (int64, little-endian), the constants, the register count, the
+    value window, memory cells, stack frames, the parameter kinds and registers, the result kind,
+    the default arguments and the `raise`/`assert` messages (text and the operands formatted into
+    them). Not covered: the routine's name, its source text, file and line positions (they change
+    diagnostics only) and its soft-mode float tensors (`library_fingerprint` covers those)."""
+    asm = getattr(program, "asm", program)
+    table = asm.table.detach().to("cpu", torch.int64).contiguous()
+    semantics = {
+        "table_shape": list(table.shape), "consts": [int(c) for c in asm.consts], "registers": int(asm.n_regs),
+        "values": [int(asm.lo), int(asm.lo + asm.V)], "memory": int(asm.memory), "stack": int(asm.stack),
+        "param_kinds": list(asm.param_kinds), "param_registers": [int(r) for r in asm.param_registers],
+        "returns": asm.returns, "returns_tuple": bool(getattr(asm, "returns_tuple", False)),
+        "defaults": [int(d) for d in getattr(asm, "defaults", [])],
+        "errors": [[i, line.note, [[kind, int(x)] for kind, x in line.values]]
+                   for i, line in enumerate(asm.lines) if line.op == "fault"],
+    }
+    h = hashlib.sha256(b"nclib-program-v1\n")
+    h.update(json.dumps(semantics, sort_keys=True, separators=(",", ":")).encode())
+    h.update(b"\n")
+    h.update(table.numpy().astype("<i8", copy=False).tobytes())
+    return h.hexdigest()
+
+
+def library_fingerprint(routines: Iterable[tuple[str, str, Mapping[str, torch.Tensor]]]) -> str:
+    """SHA-256 (hex) of a library: per routine, in order, (name, program hash, float tensors).
+
+    The tensors are hashed by name (sorted), shape and float32 little-endian bytes, on the CPU, so
+    a float64 copy and the model's float32 buffers of the same values give the same fingerprint."""
+    h = hashlib.sha256(b"nclib-library-fingerprint-v1\n")
+    for name, phash, tensors in routines:
+        flat = {k: tensors[k].detach().to("cpu", torch.float32).contiguous() for k in sorted(tensors)}
+        h.update(json.dumps([name, phash, [[k, list(t.shape)] for k, t in flat.items()]], separators=(",", ":")).encode())
+        h.update(b"\n")
+        for t in flat.values():
+            h.update(t.numpy().astype("<f4", copy=False).tobytes())
+    return h.hexdigest()
+
+
+def _legacy_table_sha256(asm, fmt: tuple) -> str:
+    """The per-routine hash of a format that is read but no longer written (`LEGACY_LIBRARY`: the
+    table's bytes; `LEGACY_MODEL`: the table's bytes and `repr` of the constants)."""
+    data = asm.table.detach().to("cpu", torch.int64).contiguous().numpy().astype("<i8", copy=False).tobytes()
+    return hashlib.sha256(data + (repr(asm.consts).encode() if fmt == LEGACY_MODEL else b"")).hexdigest()
+
+
+def legacy_model_fingerprint(state: Mapping[str, Mapping[str, torch.Tensor]]) -> str:
+    """The fingerprint that model checkpoints with an "ncllama-library-v1" manifest hold: SHA-256
+    over the tensors {routine: {tensor: t}} (the model's names, dots as "__"), sorted by name, each
+    "routine.tensor:[shape]" then its float32 bytes. Read to check such checkpoints, never written."""
+    h = hashlib.sha256()
+    for r in sorted(state):
+        for k in sorted(state[r]):
+            t = state[r][k].detach().to("cpu", torch.float32).contiguous()
+            h.update(f"{r}.{k}:{list(t.shape)}".encode())
+            h.update(t.numpy().astype("<f4", copy=False).tobytes())
+    return h.hexdigest()
+
+
+def manifest_format(manifest, where: str = "<manifest>") -> tuple:
+    """(format, format_version) of a manifest this nclib reads (current or legacy), else LibraryError."""
+    if not isinstance(manifest, dict):
+        raise LibraryError(f"{where}: not an nclib library manifest (a {type(manifest).__name__}, expected a JSON object)")
+    fmt = manifest.get("format")
+    if fmt == LEGACY_MODEL[0]:
+        return LEGACY_MODEL
+    if fmt != FORMAT:
+        raise LibraryError(f"{where}: not an nclib library manifest (format={fmt!r}, expected {FORMAT!r})")
+    version = manifest.get("format_version")
+    if version not in (FORMAT_VERSION, LEGACY_LIBRARY[1]):
+        raise LibraryError(f"{where}: library format version {version!r} is not supported "
+                           f"(this nclib reads versions {LEGACY_LIBRARY[1]} and {FORMAT_VERSION}): it was written by "
+                           "a newer nclib (upgrade nclib) or edited")
+    return (FORMAT, version)
+
+
+def manifest_programs(manifest, where: str = "<manifest>", check=None) -> list[Program]:
+    """Recompile every routine of `manifest` (current or legacy format) with its options, and check
+    that each compiles to the program it was saved as; a LibraryError names the first that does not.
+    `check(assembly)`, when given, runs on each routine before its hash is compared (a more
+    specific error, e.g. saved tensors that do not fit the manifest's window, comes first)."""
+    fmt = manifest_format(manifest, where)
+    entries = manifest.get("routines")
+    if not isinstance(entries, list):
+        raise LibraryError(f"{where}: the manifest's routines must be a list, got {entries!r}")
+    programs = []
+    for entry in entries:
+        name = entry.get("name", "?") if isinstance(entry, dict) else entry
+        try:
+            source, (lo, hi) = entry["source"], entry["values"]
+            asm = compile_source(source, entry.get("entry", entry["name"]), values=(lo, hi), memory=entry["memory"],
+                                 stack=entry["stack"], file=entry.get("file", "<library>"))
+        except SyntaxError as err:  # CompileError: the saved source is outside this nclib's language
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise LibraryError(f"{where}: routine {name!r} does not compile with this nclib ({first}); "
+                               "recompile it from its source and save it again") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise LibraryError(f"{where}: routine entry {name!r} is malformed: {type(err).__name__}: {err}") from None
+        if check is not None:
+            check(asm)
+        if fmt in (LEGACY_LIBRARY, LEGACY_MODEL):
+            key, got = "table_sha256", _legacy_table_sha256(asm, fmt)
+        else:
+            key, got = HASH_KEY, program_sha256(asm)
+        want = entry.get(key)
+        if got != want:
+            raise LibraryError(f"{where}: routine {name!r} compiles to a different program with this nclib "
+                               f"({key} {got[:12]} != {str(want)[:12]} saved; saved by another compiler version, or "
+                               "the file was edited); recompile and save it again")
+        programs.append(Program(asm))
+    names = [p.name for p in programs]
+    if len(set(names)) != len(names):
+        raise LibraryError(f"{where}: the manifest names a routine twice ({names})")
+    return programs
 
 
 class Library:
@@ -39,6 +179,19 @@ class Library:
             if prog.name in self.programs:
                 raise ValueError(f"two routines are named {prog.name!r}")
             self.programs[prog.name] = prog
+
+    @classmethod
+    def of(cls, library) -> "Library":
+        """`library` as a Library: a Library itself, a list of Programs, one Program, or None (empty)."""
+        if library is None:
+            return cls([])
+        if isinstance(library, Library):
+            return library
+        if isinstance(library, Program):
+            return cls([library])
+        if isinstance(library, (str, bytes, Mapping)) or not isinstance(library, Iterable):
+            raise TypeError(f"library must be an nclib.Library, a list of Programs or a Program, got {type(library).__name__}")
+        return cls(list(library))
 
     @property
     def names(self) -> list[str]:
@@ -61,19 +214,26 @@ class Library:
     def __repr__(self) -> str:
         return f"Library({', '.join(self.names)})"
 
-    # -- serialisation ---------------------------------------------------------------------
+    # -- identity --------------------------------------------------------------------------
     def manifest(self) -> dict:
-        """JSON-serialisable description: format version and, per routine, source and options."""
+        """JSON-serialisable description (the module docstring): format, version and, per routine,
+        its source, options and `program_sha256`. A model's config holds this same dict."""
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "routines": [
                 {"name": p.name, "file": p.asm.file, "source": p.source, "values": [p.lo, p.lo + p.V],
-                 "memory": p.memory, "stack": p.stack, "table_sha256": _digest(p.asm.table)}
+                 "memory": p.memory, "stack": p.stack, HASH_KEY: program_sha256(p.asm)}
                 for p in self
             ],
         }
 
+    def fingerprint(self) -> str:
+        """`library_fingerprint` of the routines and their current float tensors (builds the
+        soft-mode tensors of routines that have none yet, as `save` does)."""
+        return library_fingerprint((p.name, program_sha256(p.asm), p.tensors) for p in self)
+
+    # -- serialisation ---------------------------------------------------------------------
     def state_dict(self) -> dict[str, torch.Tensor]:
         """Every tensor of every routine, keyed `<routine>.<tensor>` (the float tensors are what
         soft execution reads and what training may update)."""
@@ -85,16 +245,16 @@ class Library:
         return out
 
     def save(self, directory: str | Path) -> None:
-        """Write the library to `directory` (created if needed): its tensors and manifest replace
-        the ones there in one step, so a failure at any point leaves the previous library loadable
-        and unchanged. Other files in an existing library directory are kept."""
+        """Write the library to `directory` (created if needed): its tensors and manifest (with the
+        fingerprint) replace the ones there in one step, so a failure at any point leaves the
+        previous library loadable and unchanged. Other files in an existing library directory are kept."""
         directory = Path(directory)
         if directory.is_dir() and any(directory.iterdir()) and not (directory / MANIFEST).is_file():
             others = sorted(p.name for p in directory.iterdir())
             raise SaveError(f"{directory} is not empty and holds no nclib library ({', '.join(others[:5])}"
                             f"{', ...' if len(others) > 5 else ''}): save the library into a new or empty directory")
         tensors = save_tensors({k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()})
-        manifest = json.dumps(self.manifest(), indent=2)
+        manifest = json.dumps({**self.manifest(), "fingerprint": self.fingerprint()}, indent=2)
         with atomic_directory(directory, keep=lambda name: name not in (MANIFEST, TENSORS)) as tmp:
             (tmp / TENSORS).write_bytes(tensors)
             (tmp / MANIFEST).write_text(manifest)
@@ -121,31 +281,28 @@ class Library:
 
     @classmethod
     def from_manifest(cls, manifest: dict, tensors: dict[str, torch.Tensor], where: str = "<manifest>") -> "Library":
-        """Rebuild a library: recompile each source with its options and check that the result
-        matches the saved program, then take the saved float tensors."""
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise LibraryError(f"{where}: not an nclib library manifest (format={manifest.get('format') if isinstance(manifest, dict) else manifest!r})")
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise LibraryError(f"{where}: library format version {manifest.get('format_version')!r} is not supported "
-                               f"(this nclib reads version {FORMAT_VERSION})")
-        programs = []
-        for entry in manifest.get("routines", []):
-            try:
-                name, source, (lo, hi) = entry["name"], entry["source"], entry["values"]
-                asm = compile_source(source, name, values=(lo, hi), memory=entry["memory"], stack=entry["stack"], file=entry.get("file", "<library>"))
-            except (KeyError, TypeError, ValueError) as err:
-                raise LibraryError(f"{where}: routine entry {entry.get('name', '?') if isinstance(entry, dict) else entry!r} is malformed: {err}") from None
+        """Rebuild a library from a manifest (current or legacy format) and its tensors: recompile
+        each source with its options, check that the result matches the saved program, then take
+        the saved float tensors; a saved fingerprint must match them."""
+        if manifest_format(manifest, where) == LEGACY_MODEL:
+            raise LibraryError(f"{where}: this is a model config's library manifest ({LEGACY_MODEL[0]}), not a saved "
+                               "library; load the model with NCLlamaForCausalLM.from_pretrained")
+        def check(asm) -> None:
+            name = asm.entry
             if f"{name}.table" not in tensors:
                 raise LibraryError(f"{where}: tensors of routine {name!r} are missing")
-            if not torch.equal(tensors[f"{name}.table"], asm.table) or _digest(asm.table) != entry.get("table_sha256"):
-                raise LibraryError(f"{where}: routine {name!r} compiles to a different program with this nclib "
-                                   f"(saved by another compiler version, or the file was edited); recompile and save it again")
             consts = tensors.get(f"{name}.consts")
-            if consts is not None and tuple(consts.shape) != (len(asm.consts), asm.V):  # before any [C, V] is built
-                raise LibraryError(f"{where}: routine {name!r}: the manifest's values=({lo}, {hi}) do not match its saved "
-                                   f"constants of shape {tuple(consts.shape)} (expected {(len(asm.consts), asm.V)}); "
-                                   "the manifest was edited")
-            prog = Program(asm)
+            if consts is not None and (consts.dim() != 2 or consts.shape[1] != asm.V):  # before any [C, V] is built
+                raise LibraryError(f"{where}: routine {name!r}: the manifest's values=({asm.lo}, {asm.lo + asm.V}) do not "
+                                   f"match its saved constants of shape {tuple(consts.shape)} (expected "
+                                   f"{(len(asm.consts), asm.V)}); the manifest was edited")
+
+        programs = []
+        for prog in manifest_programs(manifest, where, check=check):
+            name, asm = prog.name, prog.asm
+            if not torch.equal(tensors[f"{name}.table"], asm.table):
+                raise LibraryError(f"{where}: routine {name!r}: the saved program table differs from the one its source "
+                                   "compiles to (the tensors file is from another library, or was edited); save it again")
             for key, default in prog.tensors.items():
                 saved = tensors.get(f"{name}.{key}")
                 if saved is None or saved.shape != default.shape:
@@ -153,7 +310,13 @@ class Library:
                                        f"{None if saved is None else tuple(saved.shape)}, expected {tuple(default.shape)}")
                 prog.tensors[key] = saved.to(default.dtype)
             programs.append(prog)
-        return cls(programs)
+        library = cls(programs)
+        want = manifest.get("fingerprint")
+        if want is not None and library.fingerprint() != want:
+            raise LibraryError(f"{where}: the library tensors do not match the manifest's fingerprint "
+                               f"({library.fingerprint()[:12]} != {str(want)[:12]}): the tensors file is corrupt, "
+                               "edited, or from another save")
+        return library
 
 
 def stdlib(values: tuple[int, int] = (0, 256), memory: int = 128, stack: int = 16) -> Library:

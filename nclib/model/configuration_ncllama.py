@@ -18,9 +18,10 @@ ARG_KINDS = ("int", "list")
 class NCLlamaConfig(LlamaConfig):
     r"""Configuration of [`NCLlamaForCausalLM`]: every [`LlamaConfig`] field, plus the `nc_*` fields below.
 
-    The library is stored as its JSON manifest (`nc_library`) and a description of each routine
-    (`nc_routines`); its tensors live in the model's state dict (safetensors), and
-    `nc_library_fingerprint` is the SHA-256 of those tensors at save time, checked on load.
+    The library is stored as its JSON manifest (`nc_library`, what `nclib.Library.manifest()`
+    returns) and a description of each routine (`nc_routines`); its tensors live in the model's
+    state dict (safetensors), and `nc_library_fingerprint` is `nclib.Library.fingerprint()` of the
+    routines with those tensors at save time, checked on load (both defined in `nclib/library.py`).
 
     Example:
     ```python
@@ -33,12 +34,13 @@ class NCLlamaConfig(LlamaConfig):
 
     model_type = "ncllama"
 
-    # The library: manifest (from `nclib.Library.manifest()`), one entry per routine
+    # The library: manifest (`nclib.Library.manifest()`: per routine its source, options and
+    # program_sha256), one entry per routine
     # {"name", "args": ["int"|"list", ...], "returns": "int"|"list", "lo", "V"} in router order
     # (optionally "labels": token ids to write for the output values lo, lo+1, ..., e.g. " No"/" Yes",
     # and "symbols": whether its arguments may be symbol tokens, default true),
     # the shapes/dtypes of each routine's tensors {routine: {tensor: [shape, dtype]}}, and the
-    # SHA-256 of the tensors.
+    # library's fingerprint (`nclib.Library.fingerprint()`: routines, program hashes and tensors).
     nc_library: dict | None = None
     nc_routines: list | None = None
     nc_library_tensors: dict | None = None

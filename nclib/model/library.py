@@ -1,58 +1,49 @@
 """The compiled library inside the model: its float tensors as buffers (frozen) or parameters
 (trainable), and the bridge to `nclib.Program.execute(mode="soft")`.
 
-A checkpoint stores the library in two places: the config holds a manifest (per routine: source,
-entry, value window, memory, stack, and the SHA-256 of the assembled program table) and the
-safetensors file holds the float tensors under `reasoning.library.*`. Loading recompiles each
-routine from its source (the compiler is deterministic), checks the table hash, and runs with the
-loaded tensors. Tensors are buffers when frozen so that PEFT's `modules_to_save` (which makes every
-*parameter* of the saved module trainable) does not unfreeze the library.
+A checkpoint stores the library in two places: the config holds `nc_library`, the library's
+manifest exactly as `nclib.Library.manifest()` writes it (per routine: name, source, file, value
+window, memory, stack and `program_sha256`), and `nc_library_fingerprint`, exactly
+`nclib.Library.fingerprint()` of the routines with the model's current tensors; the safetensors
+file holds the float tensors under `reasoning.library.*`. Both hashes are defined once, in
+`nclib/library.py`. Loading recompiles each routine from its source (the compiler is
+deterministic), checks its program hash, and runs with the loaded tensors. Checkpoints written
+before that format (`nc_library` of format "ncllama-library-v1", keyed `table_sha256`) still load:
+their hashes are checked as they were written and the config is upgraded to the current format
+(`upgrade_manifest`), so the next save writes it. Tensors are buffers when frozen so that PEFT's
+`modules_to_save` (which makes every *parameter* of the saved module trainable) does not unfreeze
+the library.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 import torch
 from torch import nn
 
 from .errors import LibraryMismatchError
+from .remote_code import nclib_import_error
 
-MANIFEST_FORMAT = "ncllama-library-v1"
+try:  # also runs as saved remote code: a failed import names the distribution to install
+    from nclib.errors import LibraryError
+    from nclib.library import (LEGACY_MODEL, Library, legacy_model_fingerprint, library_fingerprint, manifest_format,
+                               manifest_programs)
+except (ImportError, AttributeError) as err:
+    raise nclib_import_error(err) from err
+
+WHERE = "the config's nc_library"
 
 
 def _safe(name: str) -> str:
     return name.replace(".", "__")
 
 
-def _table_hash(prog) -> str:
-    return hashlib.sha256(prog.asm.table.cpu().contiguous().numpy().tobytes()
-                          + repr(prog.asm.consts).encode()).hexdigest()
-
-
-def _programs(library) -> list:
-    """A `nclib.Library`, a list of `Program`s, or one `Program` -> list of Programs."""
-    if library is None:
-        return []
-    if hasattr(library, "asm"):
-        return [library]
-    if hasattr(library, "names"):
-        return [library[n] for n in library.names]
-    progs = list(library)
-    bad = [p for p in progs if not hasattr(p, "asm")]
-    if bad:
-        raise TypeError(f"library must be an nclib.Library or a list of nclib Programs, got items {bad!r}")
-    return progs
-
-
 def library_fields(library) -> tuple[dict, dict]:
-    """(config fields, {safe routine name: {safe tensor name: tensor}}) describing `library`."""
-    progs = _programs(library)
-    names = [p.name for p in progs]
-    if len(set(names)) != len(names):
-        raise ValueError(f"routine names must be unique, got {names}")
-    routines, manifest, shapes, tensors = [], [], {}, {}
-    for p in progs:
+    """(config fields, {safe routine name: {safe tensor name: tensor}}) describing `library` (an
+    `nclib.Library`, a list of Programs, one Program, or None). The fields hold the Library's
+    manifest (`nc_library`) and fingerprint (`nc_library_fingerprint`) unchanged."""
+    lib = Library.of(library)
+    routines, shapes, tensors = [], {}, {}
+    for p in lib:
         returns = p.returns
         if returns == "none":
             if "list" not in p.param_kinds:
@@ -60,25 +51,17 @@ def library_fields(library) -> tuple[dict, dict]:
             returns = "list"  # the first list argument, sorted/updated in place, is the result
         routines.append({"name": p.name, "args": list(p.param_kinds), "returns": returns,
                          "in_place": p.returns == "none", "lo": p.lo, "V": p.V})
-        manifest.append({"name": p.name, "entry": p.asm.entry, "source": p.source, "file": p.asm.file,
-                         "values": [p.lo, p.lo + p.V], "memory": p.memory, "stack": p.stack,
-                         "table_sha256": _table_hash(p)})
         shapes[_safe(p.name)] = {_safe(k): [list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in p.tensors.items()}
         tensors[_safe(p.name)] = {_safe(k): v.detach().float().cpu() for k, v in p.tensors.items()}
-    fields = {"nc_library": {"format": MANIFEST_FORMAT, "routines": manifest}, "nc_routines": routines,
-              "nc_library_tensors": shapes}
+    fields = {"nc_library": lib.manifest(), "nc_routines": routines, "nc_library_tensors": shapes,
+              "nc_library_fingerprint": lib.fingerprint()}
     return fields, tensors
 
 
-def fingerprint(tensors: dict) -> str:
-    """SHA-256 over the library tensors (names, shapes, float32 bytes), in a fixed order."""
-    h = hashlib.sha256()
-    for r in sorted(tensors):
-        for k in sorted(tensors[r]):
-            t = tensors[r][k].detach().float().cpu().contiguous()
-            h.update(f"{r}.{k}:{list(t.shape)}".encode())
-            h.update(t.numpy().tobytes())
-    return h.hexdigest()
+def fingerprint(library) -> str:
+    """`nclib.Library.fingerprint()` of `library` (a Library, a list of Programs, one Program or None):
+    what `nc_library_fingerprint` holds for a model built from it with its tensors unchanged."""
+    return Library.of(library).fingerprint()
 
 
 class RoutineTensors(nn.Module):
@@ -139,28 +122,70 @@ class LibraryTensors(nn.Module):
     def state(self) -> dict:
         return {r: {k: getattr(m, k) for k in m.names} for r, m in self.routines.items()}
 
+    def is_legacy(self) -> bool:
+        """Whether the config's manifest is of the format written before `nclib.Library.manifest()`."""
+        manifest = self.config.nc_library
+        return isinstance(manifest, dict) and manifest.get("format") == LEGACY_MODEL[0]
+
+    def _entries(self) -> list:
+        """The manifest's routine entries, checked against the routines the config describes and the
+        tensors the module holds (same names, same order)."""
+        manifest = self.config.nc_library
+        if manifest is None and not self.config.nc_routines and not len(self.routines):
+            return []
+        try:
+            manifest_format(manifest, WHERE)
+        except LibraryError as err:
+            raise LibraryMismatchError(str(err)) from None
+        entries = manifest.get("routines")
+        names = [e.get("name") if isinstance(e, dict) else e for e in entries] if isinstance(entries, list) else entries
+        described = [r["name"] for r in self.config.nc_routines or []]
+        if names != described or sorted(_safe(str(n)) for n in names) != sorted(self.routines):
+            raise LibraryMismatchError(f"{WHERE} names the routines {names}, nc_routines {described} and "
+                                       f"nc_library_tensors {sorted(self.routines)}: they must be the same (the config was edited)")
+        return entries
+
     def fingerprint(self) -> str:
-        return fingerprint(self.state())
+        """`nclib.Library.fingerprint()` of the manifest's routines with the module's current tensors
+        (for a legacy manifest, the fingerprint format that was saved with it)."""
+        entries = self._entries()
+        if self.is_legacy():
+            return legacy_model_fingerprint(self.state())
+        return library_fingerprint((e["name"], e.get("program_sha256"), self.routines[_safe(e["name"])].as_dict())
+                                   for e in entries)
 
     def programs(self) -> list:
-        """Recompile the routines of the manifest (once) and check each against its table hash."""
+        """Recompile the routines of the manifest (once) and check each against its program hash."""
         if self._programs is None:
-            from nclib.program import compile as nc_compile
-
-            manifest = self.config.nc_library or {}
-            if manifest.get("format") != MANIFEST_FORMAT:
-                raise LibraryMismatchError(f"library manifest format {manifest.get('format')!r} is not {MANIFEST_FORMAT!r}")
-            progs = []
-            for m in manifest["routines"]:
-                p = nc_compile(m["source"], entry=m["entry"], values=tuple(m["values"]), memory=m["memory"],
-                               stack=m["stack"], file=m["file"])
-                if _table_hash(p) != m["table_sha256"]:
-                    raise LibraryMismatchError(
-                        f"routine {m['name']!r} compiles to a different program with this version of nclib "
-                        f"(table hash {_table_hash(p)[:12]} != {m['table_sha256'][:12]} in the checkpoint)")
-                progs.append(p)
-            self._programs = progs
+            entries = self._entries()
+            if not entries:
+                self._programs = []
+                return self._programs
+            try:
+                self._programs = manifest_programs(self.config.nc_library, WHERE)
+            except LibraryMismatchError:
+                raise
+            except LibraryError as err:
+                raise LibraryMismatchError(str(err)) from None
         return self._programs
+
+    def library(self) -> "Library":
+        """The routines as an `nclib.Library` holding (detached copies of) the module's current
+        tensors: `library().manifest()` and `.fingerprint()` are what a save writes."""
+        out = []
+        for prog in self.programs():
+            copy = type(prog)(prog.asm)
+            copy.tensors = {k: v.detach().clone() for k, v in self.routines[_safe(prog.name)].as_dict().items()}
+            out.append(copy)
+        return Library(out)
+
+    def upgrade_manifest(self) -> None:
+        """Rewrite a legacy manifest (after checking its hashes) and the fingerprint in the current
+        format, so that the config and the next save hold `nclib.Library`'s manifest and fingerprint."""
+        if self.is_legacy():
+            programs = self.programs()  # verifies every routine against its legacy table hash
+            self.config.nc_library = Library(programs).manifest()
+            self.config.nc_library_fingerprint = self.fingerprint()
 
     def execute(self, r: int, args: list, max_steps: int, eps: float) -> dict:
         """Run routine r in soft mode on the module's current tensors.
@@ -201,4 +226,4 @@ class LibraryTensors(nn.Module):
         return {"value": value, "lengths": lengths, "steps": res.steps, "halted": halted, "fault": fault}
 
 
-__all__ = ["LibraryTensors", "fingerprint", "library_fields"]
+__all__ = ["LibraryTensors", "RoutineTensors", "fingerprint", "library_fields"]

@@ -208,7 +208,6 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
 
             for prog in _routine_programs(library):  # one call; a batch of calls needs more
                 check_soft_run(prog.asm, 1, torch.float32, "cpu", alternative=MODEL_ALTERNATIVE)
-        config.nc_library_fingerprint = fingerprint(tensors)
         config.dtype = base.dtype
         with torch.device("meta"):
             model = cls(config)
@@ -225,6 +224,7 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         """`PreTrainedModel.save_pretrained`, all or nothing: the new checkpoint replaces the
         directory in one step (other files there, e.g. a tokenizer's, are kept), and a path that
         is a file raises SaveError instead of saving nothing."""
+        self.reasoning.library.upgrade_manifest()  # a checkpoint of an earlier format is saved in the current one
         self.config.nc_library_fingerprint = self.reasoning.library.fingerprint()
         writes = args[0] if args else kwargs.get("is_main_process", True)
         if torch.distributed.is_available() and torch.distributed.is_initialized():
@@ -266,12 +266,16 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         return (model, info) if with_info else model
 
     def check_library(self, library=None) -> None:
-        """Raise LibraryMismatchError if the tensors do not match the saved fingerprint, or the
-        checkpoint's routines differ from `library` (an nclib Library / list of Programs)."""
-        got = self.reasoning.library.fingerprint()
+        """Raise LibraryMismatchError if the tensors do not match the saved fingerprint, a routine
+        compiles to another program with this nclib, or the checkpoint's routines differ from
+        `library` (an nclib Library / list of Programs). A checkpoint of the format before
+        `nclib.Library.manifest()` is checked against the hashes it was saved with, then its config
+        is upgraded to the current manifest and fingerprint."""
+        lib = self.reasoning.library
+        got = lib.fingerprint()
         want = self.config.nc_library_fingerprint
         if self.config.nc_routines:
-            self.reasoning.library.programs()  # recompiles and checks every routine's table hash now, not at the first call
+            lib.programs()  # recompiles and checks every routine's program hash now, not at the first call
         if want is None and self.config.nc_library_tensors:
             raise LibraryMismatchError(
                 "the config's nc_library_fingerprint is null, so the library tensors cannot be checked against it; "
@@ -280,15 +284,18 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
             raise LibraryMismatchError(
                 f"the library tensors in the checkpoint do not match its config (fingerprint {got[:12]} != {want[:12]}): "
                 "the weights file is corrupt, incomplete, or from another library")
+        lib.upgrade_manifest()
         if library is not None:
-            fields, tensors = library_fields(library)
-            mine = [(r["name"], r["table_sha256"]) for r in (self.config.nc_library or {}).get("routines", [])]
-            theirs = [(r["name"], r["table_sha256"]) for r in fields["nc_library"]["routines"]]
+            expected = _as_library(library)
+            theirs = [(r["name"], r["program_sha256"]) for r in expected.manifest()["routines"]]
+            mine = [(r["name"], r["program_sha256"]) for r in (self.config.nc_library or {}).get("routines", [])]
             if mine != theirs:
                 raise LibraryMismatchError(f"checkpoint library routines {[n for n, _ in mine]} differ from the expected "
                                            f"library {[n for n, _ in theirs]} (names or compiled programs)")
-            if fingerprint(tensors) != got and not self.config.nc_train_library:
-                raise LibraryMismatchError("checkpoint library tensors differ from the expected library's tensors")
+            got, want = lib.fingerprint(), fingerprint(expected)
+            if got != want and not self.config.nc_train_library:
+                raise LibraryMismatchError(f"checkpoint library tensors differ from the expected library's tensors "
+                                           f"(fingerprint {got[:12]} != {want[:12]})")
 
 
 def _single_token(tokenizer, text: str, what: str) -> int:
@@ -355,13 +362,18 @@ def _load_base(model_or_path, tokenizer, gguf_file):
     return model_or_path, tokenizer
 
 
+def _as_library(library):
+    """`library` (an nclib.Library, a list of Programs, one Program or None) as an nclib.Library."""
+    try:  # in try: transformers' remote-code import check skips it (see the nclib imports above)
+        from nclib.library import Library
+    except ImportError as err:
+        raise nclib_import_error(err) from err
+    return Library.of(library)
+
+
 def _routine_programs(library) -> list:
     """The Programs of `library` (an nclib.Library, a list of Programs or one Program)."""
-    if library is None:
-        return []
-    if hasattr(library, "asm"):
-        return [library]
-    return [library[n] for n in library.names] if hasattr(library, "names") else list(library)
+    return list(_as_library(library))
 
 
 def _hub_reachable(timeout: float = 2.0) -> bool:

@@ -321,7 +321,7 @@ def test_library_mismatch_is_refused(wrapped, llama_tok, tmp_path):
     # a checkpoint whose routine compiled to another program (another nclib version)
     model.save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
-    config["nc_library"]["routines"][1]["table_sha256"] = "0" * 64
+    config["nc_library"]["routines"][1]["program_sha256"] = "0" * 64
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(LibraryMismatchError, match="'fib' compiles to a different program"):
         AutoModelForCausalLM.from_pretrained(tmp_path)

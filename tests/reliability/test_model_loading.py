@@ -150,3 +150,74 @@ def test_edited_library_shapes_are_refused_before_allocation(saved):
     (saved / "config.json").write_text(json.dumps(config))
     with pytest.raises(LibraryMismatchError, match="constants of routine 'add' have shape"):
         NCLlamaForCausalLM.from_pretrained(saved)
+
+
+def write_ncllama_v1(directory: Path) -> dict:
+    """Rewrite a saved checkpoint's config as nclib wrote it before the one library format (its
+    algorithms restated here): an "ncllama-library-v1" manifest whose entries carry `entry` and
+    `table_sha256` (SHA-256 of the table's int64 bytes and `repr` of the constants), and a
+    fingerprint over the library weights sorted by routine, then tensor."""
+    import hashlib
+
+    config = json.loads((directory / "config.json").read_text())
+    routines = []
+    for e in config["nc_library"]["routines"]:
+        asm = nclib.compile(e["source"], entry=e["name"], values=tuple(e["values"]), memory=e["memory"],
+                            stack=e["stack"], file=e["file"]).asm
+        table_sha = hashlib.sha256(asm.table.numpy().tobytes() + repr(asm.consts).encode()).hexdigest()
+        routines.append({"name": e["name"], "entry": e["name"], "source": e["source"], "file": e["file"],
+                         "values": e["values"], "memory": e["memory"], "stack": e["stack"], "table_sha256": table_sha})
+    config["nc_library"] = {"format": "ncllama-library-v1", "routines": routines}
+    prefix = "reasoning.library.routines."
+    weights = {k[len(prefix):]: v for k, v in load_file(directory / "model.safetensors").items() if k.startswith(prefix)}
+    nested: dict = {}
+    for key, t in weights.items():
+        r, k = key.split(".")
+        nested.setdefault(r, {})[k] = t
+    h = hashlib.sha256()
+    for r in sorted(nested):
+        for k in sorted(nested[r]):
+            h.update(f"{r}.{k}:{list(nested[r][k].shape)}".encode())
+            h.update(nested[r][k].float().contiguous().numpy().tobytes())
+    config["nc_library_fingerprint"] = h.hexdigest()
+    (directory / "config.json").write_text(json.dumps(config))
+    return config
+
+
+def test_checkpoint_of_the_earlier_library_format_loads_and_is_saved_in_the_current_one(model, saved, tmp_path):
+    write_ncllama_v1(saved)
+    lib = nclib.stdlib()
+    loaded = NCLlamaForCausalLM.from_pretrained(saved, library=[lib[n] for n in ROUTINES])
+    assert loaded.config.nc_library == model.config.nc_library  # upgraded in memory after its old hashes were checked
+    assert loaded.config.nc_library_fingerprint == model.config.nc_library_fingerprint
+    assert loaded.reasoning.library.programs()[ROUTINES.index("fib")](10) == 55
+    ids = torch.tensor([[128000, 3923, 374, 220, 717, 10, 1958, 30]])
+    with torch.no_grad():
+        assert torch.equal(model(ids).logits, loaded(ids).logits)
+    loaded.save_pretrained(tmp_path / "again")
+    config = json.loads((tmp_path / "again" / "config.json").read_text())
+    assert config["nc_library"] == model.config.nc_library and config["nc_library"]["format_version"] == 2
+    assert NCLlamaForCausalLM.from_pretrained(tmp_path / "again").config.nc_library_fingerprint == model.config.nc_library_fingerprint
+
+
+def test_earlier_format_checkpoint_with_another_program_or_tensors_is_refused(saved):
+    config = write_ncllama_v1(saved)
+    config["nc_library"]["routines"][1]["table_sha256"] = "0" * 64  # compiled by another nclib version
+    (saved / "config.json").write_text(json.dumps(config))
+    with pytest.raises(LibraryMismatchError, match="routine 'fib' compiles to a different program.*save it again") as err:
+        NCLlamaForCausalLM.from_pretrained(saved)
+    assert "\n" not in str(err.value)
+    config = write_ncllama_v1(saved)
+    config["nc_library_fingerprint"] = "f" * 64
+    (saved / "config.json").write_text(json.dumps(config))
+    with pytest.raises(LibraryMismatchError, match="do not match its config .fingerprint"):
+        NCLlamaForCausalLM.from_pretrained(saved)
+
+
+def test_unknown_library_format_is_one_clear_line(saved):
+    config = json.loads((saved / "config.json").read_text())
+    config["nc_library"]["format"] = "ncllama-library-v0"
+    (saved / "config.json").write_text(json.dumps(config))
+    with pytest.raises(LibraryMismatchError, match="format='ncllama-library-v0', expected 'nclib-library'") as err:
+        NCLlamaForCausalLM.from_pretrained(saved)
+    assert "\n" not in str(err.value)

@@ -102,6 +102,19 @@ def test_a_failure_while_committing_keeps_old_or_new(tmp_path, monkeypatch, old_
     assert same(nclib.Library.load(d), old)
 
 
+def test_files_of_two_saves_are_refused_not_mixed(tmp_path, old_new):
+    """The two versions compile to the same program and differ only in their float tensors: before
+    the manifest carried the fingerprint, the manifest of one with the tensors of the other loaded
+    as a silent mix."""
+    old, new = old_new
+    old.save(tmp_path / "old")
+    new.save(tmp_path / "new")
+    assert old.manifest() == new.manifest() and old.fingerprint() != new.fingerprint()
+    (tmp_path / "old" / "library.safetensors").write_bytes((tmp_path / "new" / "library.safetensors").read_bytes())
+    with pytest.raises(LibraryError, match="do not match the manifest's fingerprint"):
+        nclib.Library.load(tmp_path / "old")
+
+
 def _write_forever(directory: str, lib: nclib.Library, until: float) -> None:
     while time.time() < until:
         lib.save(directory)
