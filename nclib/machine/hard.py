@@ -8,6 +8,7 @@ compiled interpreter (`compiled.py`), which gives the same state element by elem
 from __future__ import annotations
 
 import ast
+import os
 from typing import TYPE_CHECKING
 
 import torch
@@ -57,17 +58,18 @@ def hard_step(table, writes_tab, arith_tab, regs, mem, stack_regs, stack_ret, sp
         fault = torch.where(((op == OP["floordiv"]) | (op == OP["mod"])) & (vb == 0), FAULT_DIVZERO, fault)
     for name in sorted(used & set(ALU_BINARY + ALU_UNARY)):
         val = torch.where(op == OP[name], HARD_ALU[name](va, vb, divisor), val)
-    if used & set(ARITHMETIC):
-        wrapped = torch.remainder(val - lo, V) + lo
-        left = wrapped != val
-        if "mul" in used:  # a product beyond int64 wraps silently: compare with the float product
-            beyond = (op == OP["mul"]) & ((va.double() * vb.double()).abs() > INT64_GUARD)
-            left = left | beyond
-            val = torch.where(beyond, torch.where((va < 0) != (vb < 0), -INT64_GUARD_INT, INT64_GUARD_INT), val)
-        first_over = arith_tab[op] & left & (overflow_line < 0)
-        overflow_line = torch.where(first_over, ip, overflow_line)
-        overflow_value = torch.where(first_over, val, overflow_value)
-        val = wrapped
+    # mov and ALU results are written wrapped into the window (a no-op for in-window values);
+    # only arithmetic results are recorded as overflow (comparisons are 0 / 1)
+    wrapped = torch.remainder(val - lo, V) + lo
+    left = wrapped != val
+    if "mul" in used:  # a product beyond int64 wraps silently: compare with the float product
+        beyond = (op == OP["mul"]) & ((va.double() * vb.double()).abs() > INT64_GUARD)
+        left = left | beyond
+        val = torch.where(beyond, torch.where((va < 0) != (vb < 0), -INT64_GUARD_INT, INT64_GUARD_INT), val)
+    first_over = arith_tab[op] & left & (overflow_line < 0)
+    overflow_line = torch.where(first_over, ip, overflow_line)
+    overflow_value = torch.where(first_over, val, overflow_value)
+    val = wrapped
     addr = va
     is_store = torch.zeros_like(op, dtype=torch.bool)
     if used & {"load", "store"}:
@@ -223,13 +225,40 @@ def enclosing_loop(source: str, line: int) -> int:
     return max(headers, default=line)
 
 
+HARD_BACKENDS = ("auto", "compiled", "torch")
+
+
+def hard_backend(device: torch.device, trace: list | None) -> str:
+    """"compiled" or "torch" for a run on `device`. NCLIB_HARD=auto (default) picks the compiled
+    interpreter on the CPU when no per-step trace is asked for; NCLIB_HARD=torch forces the torch
+    step (the reference, and the path on GPUs); NCLIB_HARD=compiled refuses what it cannot run."""
+    choice = os.environ.get("NCLIB_HARD", "auto")
+    if choice not in HARD_BACKENDS:
+        raise ValueError(f"NCLIB_HARD={choice!r}: expected one of {', '.join(HARD_BACKENDS)}")
+    if choice == "torch":
+        return "torch"
+    from nclib.machine import compiled
+
+    usable = torch.device(device).type == "cpu" and trace is None and compiled.AVAILABLE
+    if choice == "compiled" and not usable:
+        why = "numba is not installed" if not compiled.AVAILABLE else "a trace was asked for" if trace is not None else f"the state is on {device}"
+        raise ValueError(f"NCLIB_HARD=compiled: the compiled hard machine cannot run this ({why}); use NCLIB_HARD=torch or auto")
+    return "compiled" if usable else "torch"
+
+
 def run_hard(asm: Assembly, state: HardState, max_steps: int, trace: list | None = None, cycles: bool = True) -> HardState:
     """Run until every element halted (or faulted) or max_steps steps were taken. Steps where no
     element is on a push or ret line skip the call-stack traffic. With `cycles`, an element whose
     full state repeats is stopped with fault FAULT_NO_HALT at its loop's line (`CycleDetector`).
+    On the CPU (without a trace) the whole run is one call of the compiled interpreter
+    (`compiled.run_compiled`, the same results element by element); see `hard_backend`.
 
     (torch.compile of `hard_step` was tried for large batches: on this 2-core CPU the compiled
     step took 39 ms against 2.4 ms eager at B=4096, after a 29 s compile, so the eager path stays.)"""
+    if hard_backend(state.regs.device, trace) == "compiled":
+        from nclib.machine.compiled import run_compiled
+
+        return run_compiled(asm, state, max_steps, cycles=cycles)
     table = asm.table.to(state.regs.device)
     used = frozenset(OPCODES[o] for o in asm.table[:, F_OP].unique().tolist())
     writes_tab = torch.tensor([name in WRITES_REGISTER for name in OPCODES], device=table.device)

@@ -1,0 +1,164 @@
+"""The compiled hard interpreter (nclib/machine/compiled.py) against the torch hard machine (the
+reference), element by element: registers, memory, call stack, step counts, faults and their
+lines, overflow records and the cycle detector's verdicts."""
+
+import random
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+import nclib
+from nclib.machine import isa
+from nclib.machine.compiled import run_compiled
+from nclib.machine.hard import hard_backend, run_hard
+from nclib.machine.state import HARD_FIELDS, HardState
+
+
+def assert_same(ref: HardState, got: HardState, where: str) -> None:
+    for field in HARD_FIELDS:
+        a, b = getattr(ref, field), getattr(got, field)
+        if not torch.equal(a, b):
+            bad = (a != b).reshape(a.shape[0], -1).any(1).nonzero()[:, 0].tolist()
+            raise AssertionError(f"{where}: field {field} differs for elements {bad[:10]}")
+
+
+def random_program(rng: random.Random, P: int, R: int, C: int, A: int, K: int, lo: int, V: int):
+    """A random line table over every opcode (operands, targets, offsets, checks at random), and a
+    random state: both machines must agree on whatever it does, faults and nonsense included."""
+    table = torch.zeros(P, isa.N_FIELDS, dtype=torch.int64)
+    for i in range(P):
+        op = rng.randrange(len(isa.OPCODES))
+        table[i] = torch.tensor([op, rng.randrange(R), rng.randrange(R + C), rng.randrange(R + C), rng.randrange(R + C),
+                                 rng.randrange(-2, A), rng.randrange(P), rng.randrange(2)])
+    # the invariants of every assembly: HALT_LINE holds halt (the machines stop there), the last line
+    # does not fall through; and (for the torch step's address clamping) a program with alloc has a load
+    table[isa.HALT_LINE] = 0
+    table[P - 1, isa.F_OP] = isa.OP["jmp"]
+    table[3, isa.F_OP] = isa.OP["load"]
+    consts = [rng.randrange(lo, lo + V) for _ in range(C)]
+    lines = [SimpleNamespace(loc=(rng.randrange(0, 5), 0)) for _ in range(P)]
+    asm = SimpleNamespace(table=table, n_regs=R, memory=A, stack=K, lo=lo, V=V, lines=lines, n_lines=P, consts=consts)
+    return asm
+
+
+def random_state(rng: random.Random, asm, B: int) -> HardState:
+    R, C, A, K, P = asm.n_regs, len(asm.consts), asm.memory, asm.stack, asm.n_lines
+
+    def value():
+        r = rng.random()
+        return rng.choice([2**40, -(2**40), 2**33]) if r < 0.03 else rng.randrange(asm.lo - 2, asm.lo + asm.V + 2)
+
+    regs = torch.tensor([[value() for _ in range(R)] + list(asm.consts) for _ in range(B)])
+    regs[:, isa.HP] = torch.tensor([rng.randrange(0, A + 1) for _ in range(B)])  # the heap pointer is a cell index
+    mem = torch.tensor([[rng.randrange(-1, A + 1) for _ in range(A)] for _ in range(B)])
+    stack_regs = torch.tensor([[[value() for _ in range(R)] for _ in range(K)] for _ in range(B)])
+    stack_ret = torch.tensor([[rng.randrange(P) for _ in range(K)] for _ in range(B)])
+    sp = torch.tensor([rng.randrange(0, K + 1) for _ in range(B)])
+    ip = torch.tensor([rng.randrange(P) for _ in range(B)])
+    zeros = torch.zeros(B, dtype=torch.int64)
+    return HardState(regs, mem, stack_regs, stack_ret, sp, ip, zeros, zeros.clone(), zeros.clone(),
+                     torch.full((B,), -1), zeros.clone())
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_programs_agree(seed, monkeypatch):
+    rng = random.Random(seed)
+    lo, V = rng.choice([(0, 16), (-8, 16), (-100, 256)])
+    asm = random_program(rng, P=rng.randrange(4, 24), R=rng.randrange(3, 7), C=rng.randrange(1, 4),
+                         A=rng.randrange(2, 12), K=rng.randrange(1, 5), lo=lo, V=V)
+    state = random_state(rng, asm, B=64)
+    monkeypatch.setenv("NCLIB_HARD", "torch")
+    for cycles in (True, False):
+        max_steps = rng.randrange(1, 200)
+        ref = run_hard(asm, state, max_steps, cycles=cycles)
+        got = run_compiled(asm, state, max_steps, cycles=cycles)
+        assert_same(ref, got, f"seed {seed}, cycles {cycles}")
+
+
+def test_random_programs_exercise_every_outcome(monkeypatch):
+    """The differential test above is only as good as what the random programs reach."""
+    monkeypatch.setenv("NCLIB_HARD", "torch")
+    faults, overflowed, halted = set(), 0, 0
+    for seed in range(12):
+        rng = random.Random(seed)
+        lo, V = rng.choice([(0, 16), (-8, 16), (-100, 256)])
+        asm = random_program(rng, P=rng.randrange(4, 24), R=rng.randrange(3, 7), C=rng.randrange(1, 4),
+                             A=rng.randrange(2, 12), K=rng.randrange(1, 5), lo=lo, V=V)
+        res = run_compiled(asm, random_state(rng, asm, B=64), 150)
+        faults |= set(res.fault.tolist())
+        overflowed += int((res.overflow_line >= 0).sum())
+        halted += int((res.ip == isa.HALT_LINE).sum())
+    assert {isa.FAULT_INDEX, isa.FAULT_MEMORY, isa.FAULT_STACK, isa.FAULT_DIVZERO, isa.FAULT_NO_RETURN, isa.FAULT_RAISE,
+            isa.FAULT_NO_HALT} <= faults
+    assert overflowed > 0 and halted > 0
+
+
+def run_both(prog, monkeypatch, *args):
+    out = {}
+    for backend in ("torch", "compiled"):
+        monkeypatch.setenv("NCLIB_HARD", backend)
+        out[backend] = prog.execute(*args)
+    for field in ("value", "lengths", "steps", "fault", "fault_line", "overflow_line", "overflow_value", "halted"):
+        a, b = getattr(out["torch"], field), getattr(out["compiled"], field)
+        assert (a is None and b is None) or torch.equal(a, b), f"{prog.name}: {field}"
+    return out["compiled"]
+
+
+def test_stdlib_agrees(monkeypatch):
+    lib = nclib.stdlib(values=(0, 64), memory=48, stack=12)
+    rng = random.Random(0)
+    B = 32
+    for prog in lib:
+        args = []
+        for kind in prog.param_kinds:
+            if kind == "list":
+                n = rng.randrange(0, 9)
+                values = torch.tensor([[rng.randrange(0, 64) for _ in range(8)] for _ in range(B)])
+                args.append((values, torch.tensor([rng.randrange(0, n + 1) for _ in range(B)])))
+            else:
+                args.append(torch.tensor([rng.randrange(0, 12) for _ in range(B)]))
+        run_both(prog, monkeypatch, *args)
+
+
+SOURCE = '''
+def deep(n: int) -> int:
+    if n == 0:
+        return 0
+    return deep(n - 1) + 1
+
+def spin(n: int) -> int:
+    while n > 0:
+        n = n + 0
+    return n
+
+def checks(xs: list[int], i: int, d: int) -> int:
+    assert d != 3, "three"
+    return xs[i] // d + xs[i] * xs[i] * xs[i]
+'''
+
+
+def test_faults_and_cycles_agree(monkeypatch):
+    deep = nclib.compile(SOURCE, entry="deep", values=(0, 64), memory=4, stack=6)
+    res = run_both(deep, monkeypatch, torch.arange(0, 12))
+    assert (res.fault == isa.FAULT_STACK).any() and (res.fault == 0).any()
+    spin = nclib.compile(SOURCE, entry="spin", values=(0, 64), memory=4)
+    res = run_both(spin, monkeypatch, torch.tensor([0, 1, 5]))
+    assert res.fault.tolist() == [0, isa.FAULT_NO_HALT, isa.FAULT_NO_HALT]
+    checks = nclib.compile(SOURCE, entry="checks", values=(-64, 64), memory=16)
+    xs = torch.tensor([[5, -7, 9]] * 5)
+    res = run_both(checks, monkeypatch, (xs, torch.tensor([3] * 5)), torch.tensor([0, 1, 5, 2, 0]), torch.tensor([1, 0, 1, 3, 2]))
+    assert res.fault.tolist() == [0, isa.FAULT_DIVZERO, isa.FAULT_INDEX, isa.FAULT_RAISE, 0]
+    assert (res.overflow_line >= 0).tolist() == [True, False, False, False, True]
+
+
+def test_backend_choice(monkeypatch):
+    monkeypatch.setenv("NCLIB_HARD", "auto")
+    assert hard_backend(torch.device("cpu"), None) == "compiled"
+    assert hard_backend(torch.device("cpu"), []) == "torch"  # per-step traces come from the torch step
+    monkeypatch.setenv("NCLIB_HARD", "compiled")
+    with pytest.raises(ValueError, match="trace"):
+        hard_backend(torch.device("cpu"), [])
+    monkeypatch.setenv("NCLIB_HARD", "fast")
+    with pytest.raises(ValueError, match="'fast'"):
+        hard_backend(torch.device("cpu"), None)
