@@ -3,7 +3,8 @@
     python benchmarks/bench_machine.py                       # CPU, writes results/machine_cpu.md
     python benchmarks/bench_machine.py --device cuda --batches 1 256 4096 65536 --out results/machine_cuda.md
 
-Hard mode: insertion sort of 16 elements and recursive fib(12), batch 1 / 256 / 4096, against
+Hard mode: insertion sort of 16 elements and recursive fib(12), batch 1 / 256 / 4096, on each hard
+backend (the compiled interpreter and the torch step on the CPU; the torch step on CUDA), against
 CPython running the same function (the same file, `nclib/routines/`) in a loop on the same
 inputs. Every batch's outputs are checked against CPython first; no figure is printed for a
 wrong result. Soft mode: forward + backward at B=64, V=128 (steps/s, peak memory growth).
@@ -12,6 +13,7 @@ wrong result. Soft mode: forward + backward at B=64, V=128 (steps/s, peak memory
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -42,11 +44,13 @@ def cpython_per_item(fn, inputs) -> float:
     return median_time(run, 5) / len(inputs)
 
 
-def hard_rows(device: str, batches: list[int], seed: int) -> list[str]:
+def hard_rows(device: str, batches: list[int], seed: int, backends: list[str]) -> list[str]:
+    """Each backend (NCLIB_HARD: torch = the eager step, compiled = the numba interpreter, CPU only)
+    and CPython are timed in the same run on the same inputs; the ratio is machine time / CPython time."""
     rng = random.Random(seed)
     lib = nclib.stdlib(values=(0, 256), memory=24, stack=16)
-    rows = ["| routine | batch | steps (max) | machine µs/item | items/s | CPython µs/item | ratio machine/CPython |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| routine | batch | backend | steps (max) | machine µs/item | items/s | CPython µs/item | ratio machine/CPython |",
+            "|---|---:|---|---:|---:|---:|---:|---:|"]
     cases = {
         "insertion_sort (16)": (lib["insertion_sort"], insertion_sort, lambda: [[rng.randrange(256) for _ in range(16)]]),
         "fib(12) recursive": (lib["fib"], fib, lambda: [12]),
@@ -60,20 +64,23 @@ def hard_rows(device: str, batches: list[int], seed: int) -> list[str]:
                 args = [(values, torch.full((B,), 16, device=device))]
             else:
                 args = [torch.tensor([x[0] for x in inputs], device=device)]
-            res = prog.execute(*args)
-            got = res.value.tolist()
-            if got != expected or bool((res.fault != 0).any()):
-                rows.append(f"| {label} | {B} | — | correctness check FAILED, no timing | | | |")
-                continue
-            repeats = 3 if B <= 256 else 1
-            if device == "cuda":
-                torch.cuda.synchronize()
-            seconds = median_time(lambda: (prog.execute(*args), torch.cuda.synchronize() if device == "cuda" else None), repeats)
-            per_item = seconds / B
-            py_item = cpython_per_item(py, inputs[: min(B, 2000)])
-            rows.append(f"| {label} | {B} | {int(res.steps.max())} | {per_item * 1e6:.2f} | {1 / per_item:,.0f} | "
-                        f"{py_item * 1e6:.2f} | {per_item / py_item:.1f}× |")
-            print(rows[-1], flush=True)
+            for backend in backends:
+                os.environ["NCLIB_HARD"] = backend
+                res = prog.execute(*args)  # also the compiled interpreter's first call (compile or cache load)
+                got = res.value.tolist()
+                if got != expected or bool((res.fault != 0).any()):
+                    rows.append(f"| {label} | {B} | {backend} | — | correctness check FAILED, no timing | | | |")
+                    continue
+                repeats = 3 if (B <= 256 or backend == "compiled") else 1
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                seconds = median_time(lambda: (prog.execute(*args), torch.cuda.synchronize() if device == "cuda" else None), repeats)
+                per_item = seconds / B
+                py_item = cpython_per_item(py, inputs[: min(B, 2000)])
+                rows.append(f"| {label} | {B} | {backend} | {int(res.steps.max())} | {per_item * 1e6:.2f} | {1 / per_item:,.0f} | "
+                            f"{py_item * 1e6:.2f} | {per_item / py_item:.2f}× |")
+                print(rows[-1], flush=True)
+    os.environ.pop("NCLIB_HARD", None)
     return rows
 
 
@@ -127,9 +134,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
     parser.add_argument("--skip-soft", action="store_true")
+    parser.add_argument("--skip-hard", action="store_true")
+    parser.add_argument("--hard-backends", nargs="+", default=None, choices=["torch", "compiled"],
+                        help="default: compiled and torch on the CPU, torch on CUDA")
     a = parser.parse_args()
     out = a.out or f"results/machine_{a.device}.md"
-    lines = ["## Hard mode (exact, int64)", "", *hard_rows(a.device, a.batches, a.seed)]
+    backends = a.hard_backends or (["compiled", "torch"] if a.device == "cpu" else ["torch"])
+    lines = [] if a.skip_hard else ["## Hard mode (exact, int64)", "", *hard_rows(a.device, a.batches, a.seed, backends)]
     if not a.skip_soft:
         lines += ["", "## Soft mode, forward + backward (one-hot inputs, float32, checkpointing on)", "", *soft_rows(a.device, a.seed)]
     write_report(out, "Machine benchmark", "python " + " ".join(sys.argv), lines)
