@@ -234,6 +234,11 @@ def _run(regs, mem, stack_regs, stack_ret, sp, ip, steps, fault_code, fault_line
         sp[b], ip[b], steps[b], fault_code[b], fault_line[b], ovl[b], ovv[b] = s_sp, s_ip, s_steps, s_fc, s_fl, s_ovl, s_ovv
 
 
+def warm() -> bool:
+    """Whether this process has the interpreter loaded (compiled, or read from numba's disk cache)."""
+    return numba is not None and bool(_run.signatures)
+
+
 def run_compiled(asm, state: HardState, max_steps: int, cycles: bool = True, stride: int = 8,
                  threads: int | None = None) -> HardState:
     """`run_hard` on the CPU as one compiled call; returns new tensors (the input state is not changed)."""

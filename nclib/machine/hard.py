@@ -8,7 +8,9 @@ compiled interpreter (`compiled.py`), which gives the same state element by elem
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
+import sys
 from typing import TYPE_CHECKING
 
 import torch
@@ -230,18 +232,20 @@ HARD_BACKENDS = ("auto", "compiled", "torch")
 
 def hard_backend(device: torch.device, trace: list | None) -> str:
     """"compiled" or "torch" for a run on `device`. NCLIB_HARD=auto (default) picks the compiled
-    interpreter on the CPU when no per-step trace is asked for; NCLIB_HARD=torch forces the torch
+    interpreter on the CPU when no per-step trace is asked for (a batch under COLD_BATCH in a process
+    where it is not loaded yet takes its first COLD_STEPS steps on the torch step, see `run_hard`:
+    the results are the same; a non-halting element's step count then depends on where the cycle
+    detector restarted); NCLIB_HARD=torch forces the torch
     step (the reference, and the path on GPUs); NCLIB_HARD=compiled refuses what it cannot run."""
     choice = os.environ.get("NCLIB_HARD", "auto")
     if choice not in HARD_BACKENDS:
         raise ValueError(f"NCLIB_HARD={choice!r}: expected one of {', '.join(HARD_BACKENDS)}")
     if choice == "torch":
         return "torch"
-    from nclib.machine import compiled
-
-    usable = torch.device(device).type == "cpu" and trace is None and compiled.AVAILABLE
+    have_numba = importlib.util.find_spec("numba") is not None  # (without importing it: 0.2 s)
+    usable = torch.device(device).type == "cpu" and trace is None and have_numba
     if choice == "compiled" and not usable:
-        why = "numba is not installed" if not compiled.AVAILABLE else "a trace was asked for" if trace is not None else f"the state is on {device}"
+        why = "numba is not installed" if not have_numba else "a trace was asked for" if trace is not None else f"the state is on {device}"
         raise ValueError(f"NCLIB_HARD=compiled: the compiled hard machine cannot run this ({why}); use NCLIB_HARD=torch or auto")
     return "compiled" if usable else "torch"
 
@@ -256,9 +260,24 @@ def run_hard(asm: Assembly, state: HardState, max_steps: int, trace: list | None
     (torch.compile of `hard_step` was tried for large batches: on this 2-core CPU the compiled
     step took 39 ms against 2.4 ms eager at B=4096, after a 29 s compile, so the eager path stays.)"""
     if hard_backend(state.regs.device, trace) == "compiled":
+        loaded = sys.modules.get("nclib.machine.compiled")
+        if os.environ.get("NCLIB_HARD", "auto") == "auto" and state.ip.shape[0] < COLD_BATCH and not (loaded and loaded.warm()):
+            # a small batch in a process that has not loaded the compiled interpreter yet (about
+            # 0.8 s): the torch step first; most such runs end within COLD_STEPS steps
+            state = _run_torch(asm, state, min(max_steps, COLD_STEPS), None, cycles)
+            if max_steps <= COLD_STEPS or bool((state.ip == HALT_LINE).all()):
+                return state
+            max_steps -= COLD_STEPS
         from nclib.machine.compiled import run_compiled
 
         return run_compiled(asm, state, max_steps, cycles=cycles)
+    return _run_torch(asm, state, max_steps, trace, cycles)
+
+
+COLD_BATCH, COLD_STEPS = 16, 2048
+
+
+def _run_torch(asm: Assembly, state: HardState, max_steps: int, trace: list | None, cycles: bool) -> HardState:
     table = asm.table.to(state.regs.device)
     used = frozenset(OPCODES[o] for o in asm.table[:, F_OP].unique().tolist())
     writes_tab = torch.tensor([name in WRITES_REGISTER for name in OPCODES], device=table.device)

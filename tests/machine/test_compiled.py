@@ -65,7 +65,7 @@ def random_state(rng: random.Random, asm, B: int) -> HardState:
 def test_random_programs_agree(seed, monkeypatch):
     rng = random.Random(seed)
     lo, V = rng.choice([(0, 16), (-8, 16), (-100, 256)])
-    asm = random_program(rng, P=rng.randrange(4, 24), R=rng.randrange(3, 7), C=rng.randrange(1, 4),
+    asm = random_program(rng, P=rng.randrange(5, 24), R=rng.randrange(3, 7), C=rng.randrange(1, 4),
                          A=rng.randrange(2, 12), K=rng.randrange(1, 5), lo=lo, V=V)
     state = random_state(rng, asm, B=64)
     monkeypatch.setenv("NCLIB_HARD", "torch")
@@ -83,7 +83,7 @@ def test_random_programs_exercise_every_outcome(monkeypatch):
     for seed in range(12):
         rng = random.Random(seed)
         lo, V = rng.choice([(0, 16), (-8, 16), (-100, 256)])
-        asm = random_program(rng, P=rng.randrange(4, 24), R=rng.randrange(3, 7), C=rng.randrange(1, 4),
+        asm = random_program(rng, P=rng.randrange(5, 24), R=rng.randrange(3, 7), C=rng.randrange(1, 4),
                              A=rng.randrange(2, 12), K=rng.randrange(1, 5), lo=lo, V=V)
         res = run_compiled(asm, random_state(rng, asm, B=64), 150)
         faults |= set(res.fault.tolist())
