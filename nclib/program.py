@@ -14,9 +14,9 @@ from nclib import kernels
 from nclib.compiler import Assembly, compile_source
 from nclib.errors import ArgumentError, MachineFault, NonHaltingError, RoutineError, StepLimitError, ValueRangeError
 from nclib.machine.hard import enclosing_loop, run_hard
-from nclib.machine.isa import FAULT_NAMES, FAULT_NO_HALT, FAULT_OVERFLOW, FAULT_RAISE, HALT_LINE, HP, RV
+from nclib.machine.isa import FAULT_NAMES, FAULT_NO_HALT, FAULT_RAISE, HALT_LINE, RV
 from nclib.machine.soft import SoftTables, run_soft, soft_parameters
-from nclib.machine.state import HardState
+from nclib.machine.state import initial_hard_state, initial_soft_state, place_arguments
 from nclib.memory import check_bytes, check_soft_run
 
 __all__ = ["ExecResult", "Program", "compile"]
@@ -477,26 +477,9 @@ class Program:
                                     f"per row (e.g. softmax or one_hot; prog.encode builds one-hot inputs)")
 
     def _execute_hard(self, parsed, layout, heap, B, device, max_steps, trace) -> ExecResult:
-        asm, R, A, K = self.asm, self.asm.n_regs, self.memory, self.stack
-        consts = torch.tensor(asm.consts, dtype=torch.int64, device=device)
-        regs = torch.cat([torch.zeros(B, R, dtype=torch.int64, device=device), consts.expand(B, -1)], 1)
-        mem = torch.zeros(B, A, dtype=torch.int64, device=device)
-        bases = iter(layout)
-        for reg, kind, arg in zip(asm.param_registers, self.param_kinds, parsed):
-            if kind == "list":
-                base = next(bases)
-                values, lengths = arg
-                L = values.shape[1]
-                keep = torch.arange(L, device=device)[None, :] < lengths[:, None]
-                mem[:, base] = lengths
-                mem[:, base + 1:base + 1 + L] = torch.where(keep, values.long(), 0)
-                regs[:, reg] = base
-            else:
-                regs[:, reg] = arg.long()
-        regs[:, HP] = heap
-        zeros = torch.zeros(B, dtype=torch.int64, device=device)
-        state = HardState(regs, mem, torch.zeros(B, K, R, dtype=torch.int64, device=device), torch.zeros(B, K, dtype=torch.int64, device=device),
-                          zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros - 1, zeros.clone())
+        asm, R, A = self.asm, self.asm.n_regs, self.memory
+        placement = place_arguments(asm.param_registers, self.param_kinds, parsed, layout, heap)
+        state = initial_hard_state(asm, placement, B, device)
         steps_log = [] if trace else None
         state = run_hard(asm, state, max_steps, steps_log)
         halted = ((state.ip == HALT_LINE) & (state.fault != FAULT_NO_HALT)).double()  # a caught loop stopped, not halted
@@ -529,47 +512,11 @@ class Program:
 
     def _execute_soft(self, parsed, layout, heap, B, device, dtype, max_steps, eps, use_checkpoint, segment, trace,
                       prune: float = 0.0) -> ExecResult:
-        asm, R, A, K, V, lo = self.asm, self.asm.n_regs, self.memory, self.stack, self.V, self.lo
-        P = asm.n_lines
+        asm, A, V, lo = self.asm, self.memory, self.V, self.lo
         prm = {k: v.to(device=device, dtype=dtype) for k, v in self.tensors.items()}
         tab = self.tables(device)
-
-        def onehot(value) -> torch.Tensor:
-            """A window value (int or [B] tensor) -> its one-hot row [V] / [B, V] (no V x V identity)."""
-            return torch.nn.functional.one_hot(torch.as_tensor(value, device=device) - lo, V).to(dtype)
-
-        zero = onehot(0)
-        regs = zero.expand(B, R, V).clone()
-        mem = zero.expand(B, A, V).clone()
-        bases = iter(layout)
-        reg_rows, mem_parts = {}, []
-        for reg, kind, arg in zip(asm.param_registers, self.param_kinds, parsed):
-            if kind == "list":
-                base = next(bases)
-                values, lengths = arg
-                L = values.shape[1]
-                keep = (torch.arange(L, device=device)[None, :] < lengths[:, None]).unsqueeze(-1)
-                cells = torch.cat([onehot(lengths).unsqueeze(1), torch.where(keep, values.to(dtype), zero)], 1)  # [B, L + 1, V]
-                mem_parts.append((base, cells))
-                reg_rows[reg] = onehot(base).expand(B, V)
-            else:
-                reg_rows[reg] = arg.to(dtype)
-        if mem_parts:
-            pieces, cursor = [], 0
-            for base, cells in mem_parts:
-                pieces.append(mem[:, cursor:base])
-                pieces.append(cells)
-                cursor = base + cells.shape[1]
-            pieces.append(mem[:, cursor:])
-            mem = torch.cat(pieces, 1)
-        reg_rows[HP] = onehot(heap).expand(B, V)
-        regs = torch.stack([reg_rows.get(r, regs[:, r]) for r in range(R)], 1)  # keeps the graph to the inputs
-        stack = torch.zeros(B, K, R * V + P, dtype=dtype, device=device)
-        sp = torch.zeros(B, K + 1, dtype=dtype, device=device)
-        sp[:, 0] = 1
-        ip = torch.zeros(B, P, dtype=dtype, device=device)
-        ip[:, 0] = 1
-        ponder = torch.zeros(B, dtype=dtype, device=device)
+        placement = place_arguments(asm.param_registers, self.param_kinds, parsed, layout, heap)
+        regs, mem, stack, sp, ip, ponder = initial_soft_state(asm, placement, B, device, dtype)
         steps_log = [] if trace else None
         state, _ = run_soft(asm, tab, prm, (regs, mem, stack, sp, ip, ponder), max_steps, eps, use_checkpoint, segment, steps_log,
                             prune=prune)

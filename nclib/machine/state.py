@@ -1,11 +1,20 @@
-"""The hard machine's state: one int64 tensor per field, batch first. Shared by the torch and the
-compiled hard interpreters (`hard.py`, `compiled.py`), which read and return it field by field."""
+"""The machine's starting state, for both modes, from one placement of the entry's arguments.
+
+Hard state: one int64 tensor per field, batch first, shared by the torch and the compiled hard
+interpreters (`hard.py`, `compiled.py`). Soft state: the same layout with every value a
+distribution over the V window entries and ip / sp distributions (`soft.py`). Both are built from
+`place_arguments`, so the two modes cannot disagree about where an argument goes: a scalar in its
+parameter register; a list at its base cell (the length, then the elements) with the base address
+in the parameter register; the heap pointer past the last list.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
+
+from nclib.machine.isa import HP
 
 
 @dataclass
@@ -25,3 +34,74 @@ class HardState:
 
 HARD_FIELDS = ("regs", "mem", "stack_regs", "stack_ret", "sp", "ip", "steps", "fault", "fault_line", "overflow_line", "overflow_value")
 
+
+@dataclass
+class Placement:
+    registers: list  # (register, int | tensor): scalar arguments as given ([B] values or [B, V] distributions), list bases, HP
+    blocks: list  # (base cell, lengths [B] int64, values [B, L] or [B, L, V]): each list argument's cells
+
+
+def place_arguments(param_registers: list[int], param_kinds: list[str], parsed: list, layout: list[int], heap: int) -> Placement:
+    """Where the entry's arguments go (parsed: per parameter a scalar tensor or (values, lengths);
+    layout: the base cell of each list argument, in order; heap: the first free cell)."""
+    registers, blocks = [], []
+    bases = iter(layout)
+    for reg, kind, arg in zip(param_registers, param_kinds, parsed):
+        if kind == "list":
+            base = next(bases)
+            values, lengths = arg
+            blocks.append((base, lengths, values))
+            registers.append((reg, base))
+        else:
+            registers.append((reg, arg))
+    registers.append((HP, heap))
+    return Placement(registers, blocks)
+
+
+def initial_hard_state(asm, placement: Placement, B: int, device) -> HardState:
+    """Registers [B, R + C] (constants in the last C columns), memory [B, A], empty stack, ip 0."""
+    R, A, K = asm.n_regs, asm.memory, asm.stack
+    consts = torch.tensor(asm.consts, dtype=torch.int64, device=device)
+    regs = torch.cat([torch.zeros(B, R, dtype=torch.int64, device=device), consts.expand(B, -1)], 1)
+    mem = torch.zeros(B, A, dtype=torch.int64, device=device)
+    for base, lengths, values in placement.blocks:
+        L = values.shape[1]
+        keep = torch.arange(L, device=device)[None, :] < lengths[:, None]
+        mem[:, base] = lengths
+        mem[:, base + 1:base + 1 + L] = torch.where(keep, values.long(), 0)
+    for reg, value in placement.registers:
+        regs[:, reg] = value.long() if torch.is_tensor(value) else value
+    zeros = torch.zeros(B, dtype=torch.int64, device=device)
+    return HardState(regs, mem, torch.zeros(B, K, R, dtype=torch.int64, device=device), torch.zeros(B, K, dtype=torch.int64, device=device),
+                     zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros - 1, zeros.clone())
+
+
+def initial_soft_state(asm, placement: Placement, B: int, device, dtype) -> tuple:
+    """(regs [B, R, V], mem [B, A, V], stack [B, K, R*V + P], sp [B, K+1], ip [B, P], ponder [B]):
+    the hard state's values as one-hot rows, except scalar and list-element arguments given as
+    distributions, which keep their autograd graph."""
+    R, A, K, V, lo, P = asm.n_regs, asm.memory, asm.stack, asm.V, asm.lo, asm.n_lines
+
+    def onehot(value) -> torch.Tensor:
+        """A window value (int or [B] tensor) -> its one-hot row [V] / [B, V] (no V x V identity)."""
+        return torch.nn.functional.one_hot(torch.as_tensor(value, device=device) - lo, V).to(dtype)
+
+    zero = onehot(0)
+    mem = zero.expand(B, A, V).clone()
+    pieces, cursor = [], 0
+    for base, lengths, values in sorted(placement.blocks, key=lambda block: block[0]):
+        L = values.shape[1]
+        keep = (torch.arange(L, device=device)[None, :] < lengths[:, None]).unsqueeze(-1)
+        cells = torch.cat([onehot(lengths).unsqueeze(1), torch.where(keep, values.to(dtype), zero)], 1)  # [B, L + 1, V]
+        pieces += [mem[:, cursor:base], cells]
+        cursor = base + L + 1
+    if pieces:
+        mem = torch.cat(pieces + [mem[:, cursor:]], 1)  # keeps the graph to the inputs
+    rows = {reg: (value.to(dtype) if torch.is_tensor(value) else onehot(value).expand(B, V)) for reg, value in placement.registers}
+    regs = torch.stack([rows.get(r, zero.expand(B, V)) for r in range(R)], 1)
+    stack = torch.zeros(B, K, R * V + P, dtype=dtype, device=device)
+    sp = torch.zeros(B, K + 1, dtype=dtype, device=device)
+    sp[:, 0] = 1
+    ip = torch.zeros(B, P, dtype=dtype, device=device)
+    ip[:, 0] = 1
+    return regs, mem, stack, sp, ip, torch.zeros(B, dtype=dtype, device=device)
