@@ -35,9 +35,11 @@ import sys
 import threading
 import time
 
-VARIANTS = ("plain-add", "ncllama-closed", "ncllama-add", "plain-sort", "ncllama-sort", "ncllama-sort-pointer")
+VARIANTS = ("plain-add", "ncllama-closed", "ncllama-add", "plain-sort", "ncllama-sort", "ncllama-sort-pointer",
+            "ncllama-sort-worlds")
 BASELINE = {"plain-add": "plain-add", "ncllama-closed": "plain-add", "ncllama-add": "plain-add",
-            "plain-sort": "plain-sort", "ncllama-sort": "plain-sort", "ncllama-sort-pointer": "plain-sort"}
+            "plain-sort": "plain-sort", "ncllama-sort": "plain-sort", "ncllama-sort-pointer": "plain-sort",
+            "ncllama-sort-worlds": "plain-sort"}
 
 
 def make_batch(tok, variant: str, batch: int, seed: int, window: int = 256):
@@ -101,22 +103,30 @@ def setup(args):
     base = load_smollm2().to(dev)
     lib = nclib.stdlib(values=(0, args.window), memory=args.memory)
     model = NCLlamaForCausalLM.from_base(base, library=[lib[n] for n in ("add", "insertion_sort")], tokenizer=tok).to(dev)
+    worlds_model = None
+    if "ncllama-sort-worlds" in args.variants:
+        # answers-only training's forward: trigger given, routine and arguments not; the router weighs
+        # each routine's nc_worlds_top_k worlds, each run exactly on the hard machine
+        worlds_model = NCLlamaForCausalLM.from_base(base, library=[lib[n] for n in ("add", "insertion_sort")], tokenizer=tok,
+                                                    nc_machine_mode="worlds").to(dev)
     steps, gates, info = {}, {}, {}
     for variant in args.variants:
         prompts, answers, routines, call_args = make_batch(tok, "ncllama-sort" if "sort" in variant else "add",
                                                            args.batch, args.seed, args.window)
         enc = tok([p + " " + a for p, a in zip(prompts, answers)], return_tensors="pt", padding=True)
         ids, mask = enc.input_ids.to(dev), enc.attention_mask.to(dev)
-        net, kw = (base, {}) if variant.startswith("plain") else (model, {})
-        if variant in ("ncllama-add", "ncllama-sort", "ncllama-sort-pointer"):
+        net, kw = (base, {}) if variant.startswith("plain") else (worlds_model if variant.endswith("worlds") else model, {})
+        if variant in ("ncllama-add", "ncllama-sort", "ncllama-sort-pointer", "ncllama-sort-worlds"):
             # left padding: the answer's tokens end every row; the trigger is the token before them
             trig = []
             for b, a in enumerate(answers):
                 want = tok(a, add_special_tokens=False).input_ids
                 assert ids[b, -len(want):].tolist() == want, (prompts[b], a)
                 trig.append(ids.shape[1] - len(want) - 1)
-            call = model.reasoning.make_call(ids.cpu(), routines, call_args, trigger=trig, attention_mask=mask.cpu())
+            call = net.reasoning.make_call(ids.cpu(), routines, call_args, trigger=trig, attention_mask=mask.cpu())
             call.trigger, call.routine, call.args = call.trigger.to(dev), call.routine.to(dev), call.args.to(dev)
+            if variant == "ncllama-sort-worlds":
+                call.routine, call.args = None, None
             if variant == "ncllama-sort-pointer":
                 call.args = None
                 with torch.no_grad():
@@ -129,6 +139,8 @@ def setup(args):
                 gates[variant] = bool(torch.equal(out.logits, base(ids, attention_mask=mask).logits))
             elif variant.startswith("plain"):
                 gates[variant] = True
+            elif variant == "ncllama-sort-worlds":  # untrained router and reader: the call runs, the answer need not be right
+                gates[variant] = bool((out.nc_status == int(CallStatus.CALLED)).all())
             else:
                 ok = bool((out.nc_status == int(CallStatus.CALLED)).all())
                 pred = out.logits.argmax(-1)
