@@ -253,6 +253,9 @@ def run_compiled(asm, state: HardState, max_steps: int, cycles: bool = True, str
     uses_alloc = bool((table[:, F_OP] == ALLOC).any())
     args = (*arrays, table, arith, asm.n_regs, asm.memory, asm.stack, asm.lo, asm.V, uses_alloc,
             int(max_steps), bool(cycles), int(stride), rank, int(rank.max()) + 1, P)
-    numba.set_num_threads(max(1, min(threads or torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    torch_threads = torch.get_num_threads()
+    numba.set_num_threads(max(1, min(threads or torch_threads, numba.config.NUMBA_NUM_THREADS)))
     _run(*args)
+    if torch.get_num_threads() != torch_threads:  # numba's OpenMP layer starts with all cores, in the OpenMP torch shares
+        torch.set_num_threads(torch_threads)
     return HardState(*(torch.from_numpy(a) for a in arrays))

@@ -162,3 +162,15 @@ def test_backend_choice(monkeypatch):
     monkeypatch.setenv("NCLIB_HARD", "fast")
     with pytest.raises(ValueError, match="'fast'"):
         hard_backend(torch.device("cpu"), None)
+
+
+def test_torch_thread_count_is_kept(monkeypatch):
+    """numba's OpenMP layer shares OpenMP with torch; a run must not change torch's thread count."""
+    monkeypatch.setenv("NCLIB_HARD", "compiled")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        nclib.compile("def f(n: int) -> int:\n    return n + 1\n", values=(0, 16), memory=2)(3)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
