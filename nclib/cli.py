@@ -132,7 +132,8 @@ def run_soft(prog: nclib.Program, args: list, max_steps: int | None, trace: bool
     StepLimitError if its halted mass stays below 1 - 1e-4."""
     steps = check_hard(prog, args, max_steps)
     limit = max_steps or max(10_000, steps + 1)
-    res = prog.execute(*prog.encode([args], "soft"), mode="soft", max_steps=limit, trace=trace)
+    with torch.no_grad():  # nothing is trained here; no autograd also skips checkpointing (which imports torch._dynamo)
+        res = prog.execute(*prog.encode([args], "soft"), mode="soft", max_steps=limit, trace=trace)
     halted = float(res.halted[0])
     if halted < 1 - 1e-4:
         raise StepLimitError(f"{prog.name}: the soft machine's halted mass is {halted:.6f} after max_steps={limit} steps "
