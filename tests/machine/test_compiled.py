@@ -43,7 +43,7 @@ def random_program(rng: random.Random, P: int, R: int, C: int, A: int, K: int, l
 
 
 def random_state(rng: random.Random, asm, B: int) -> HardState:
-    R, C, A, K, P = asm.n_regs, len(asm.consts), asm.memory, asm.stack, asm.n_lines
+    R, A, K, P = asm.n_regs, asm.memory, asm.stack, asm.n_lines
 
     def value():
         r = rng.random()
