@@ -19,6 +19,15 @@ TEMPLATES = {
         "Compute {a} + {b}. Answer: ",
         "The farmer owned {a} sheep and bought {b} more at the market, so the farm now has ",
         "There were {a} people on the bus and {b} more got on at the next stop. Now the bus carries ",
+        "The library had {a} books and received {b} new ones, so it now owns ",
+        "Query: {a} + {b}?\nReply: ",
+        "Question: What do {a} and {b} add up to?\nAnswer: ",
+        "The train carried {a} passengers in the front coaches and {b} in the back ones, making a total of ",
+        "Total of {a} and {b}: ",
+        "Jake put {a} coins in his jar in March and {b} coins in April. Altogether the jar got ",
+        "The school collected {a} cans on Monday and {b} cans on Tuesday. Over the two days it collected ",
+        "Increase {a} by {b} and you get ",
+        "The hiker walked {a} metres before lunch and {b} metres after it, which makes ",
     ),
 }
 WORDING = {

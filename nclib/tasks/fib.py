@@ -24,6 +24,10 @@ TEMPLATES = {
         "The Fibonacci number with index {n} is ",
         "Compute the Fibonacci number at index {n}: ",
         "In the Fibonacci sequence zero, one, one, two, three, the term with index {n} is ",
+        "Query: Fibonacci number at index {n}?\nReply: ",
+        "Question: What is the term with index {n} of the Fibonacci sequence, starting from index zero?\nAnswer: ",
+        "Starting from zero and one, every Fibonacci number is the sum of the two before it. The one at index {n} equals ",
+        "Input: index {n}\nFibonacci value: ",
     ),
 }
 WORDING = {

@@ -33,6 +33,24 @@ TEMPLATES = {
         "Which number is the largest that divides {a} and also divides {b} exactly? It is ",
         "The baker packs {a} rolls and {b} buns into bags that all hold the same number of pieces, as many "
         "as possible, with nothing left over. Each bag holds ",
+        "The carpenter cuts a board of {a} centimetres and a board of {b} centimetres into pieces of one length, "
+        "as long as possible, wasting no wood. Each piece measures ",
+        "{a} red beads and {b} blue beads are strung into identical bracelets, every bead used, as many bracelets "
+        "as possible. The number of bracelets is ",
+        "Our gardener plants {a} tulip bulbs and {b} lily bulbs in rows that all hold the same number of bulbs, one "
+        "kind per row, the rows as long as possible. Every row gets ",
+        "Two tanks hold {a} and {b} litres of water. The largest jug that empties each tank exactly, a whole number "
+        "of times, holds this many litres: ",
+        "The shop bundles {a} pencils and {b} erasers into gift packs that are all alike, with nothing left over and "
+        "as many packs as possible. It will make ",
+        "The wall of {a} by {b} centimetres is covered with identical square tiles, none of them cut, as big as "
+        "possible. The side of one tile will be ",
+        "The chef divides {a} strawberries and {b} grapes into identical fruit cups, leaving nothing over, and fills "
+        "as many cups as possible. She can fill ",
+        "Query: greatest common divisor of {a} and {b}?\nReply: ",
+        "Question: Which is the highest number that divides {a} and {b} evenly?\nAnswer: ",
+        "Write the greatest common divisor of {a} and {b}.\nGCD: ",
+        "The numbers {a} and {b} share some divisors; the greatest of them equals ",
     ),
 }
 WORDING = {

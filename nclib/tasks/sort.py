@@ -18,6 +18,16 @@ TEMPLATES = {
         "Arrange {xs} from smallest to largest: ",
         "Here is a list of numbers: {xs}. Sorted, it reads ",
         "The heights of the plants in centimetres were {xs}. Listed from shortest to tallest they are ",
+        "Order these scores from lowest to highest: {xs}. Ordered: ",
+        "Query: {xs} sorted ascending?\nReply: ",
+        "Question: How do the numbers {xs} read when put in increasing order?\nAnswer: ",
+        "The ages of the guests at the party were {xs}. From youngest to oldest, the ages are ",
+        "The librarian shelves the books numbered {xs} so that the numbers go up from left to right. The shelf now shows ",
+        "The daily temperatures this week were {xs} degrees. Sorted from coldest to warmest, they were ",
+        "Rank the prices {xs} from cheapest to dearest: ",
+        "Input: {xs}\nSorted output: ",
+        "The judges gave the marks {xs}. Read out from the lowest mark up, they come to ",
+        "When the parcels weighing {xs} kilograms are lined up from lightest to heaviest, the weights go ",
     ),
 }
 WORDING = {
