@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import torch
+import numpy as np
 
 from nclib.compiler.ir import Const, Instr, IRFunction, Label
 from nclib.compiler.regalloc import HP, RV, SCRATCH
@@ -48,7 +48,7 @@ class Assembly:
     param_kinds: list[str]  # "int" | "list" per parameter
     param_registers: list[int]
     returns: str  # "int" | "list" | "none"
-    table: torch.Tensor  # [P, N_FIELDS] int64
+    table: np.ndarray  # [P, N_FIELDS] int64 (numpy: compiling and hard runs need no torch)
     consts: list[int]  # operand index n_regs + k holds consts[k]
     n_regs: int
     lines: list[AsmLine]
@@ -176,10 +176,9 @@ def assemble(functions: dict[str, IRFunction], entry: str, n_regs: int, source: 
             return x[1] if x[0] == "r" else const_index[x[1]]
         return const_index[0]
 
-    table = torch.zeros(len(lines), N_FIELDS, dtype=torch.int64)
-    for i, line in enumerate(lines):
-        table[i] = torch.tensor([OP[line.op], line.dst, index(line.a), index(line.b), index(line.c), line.imm,
-                                 line.target if isinstance(line.target, int) else 0, int(line.check)])
+    table = np.array([[OP[line.op], line.dst, index(line.a), index(line.b), index(line.c), line.imm,
+                       line.target if isinstance(line.target, int) else 0, int(line.check)] for line in lines],
+                     dtype=np.int64).reshape(len(lines), N_FIELDS)
     fn = functions[entry]
     visible = [p for p in fn.params if p not in fn.hidden]  # a parameter with default None starts as None
     return Assembly(entry=entry, params=visible, param_kinds=[fn.kinds[p] for p in visible],

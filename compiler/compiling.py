@@ -10,7 +10,8 @@ from nclib.compiler.desugar import desugar
 from nclib.compiler.ast_to_ir import ast_to_ir
 from nclib.compiler.regalloc import allocate
 from nclib.compiler.validate import validate
-from nclib.errors import CompileError, Problem
+from nclib.errors import ArgumentError, CompileError, Problem
+from nclib.options import compile_options
 
 
 def check_options(lo: int, V: int, memory: int, stack: int) -> None:
@@ -25,6 +26,24 @@ def check_options(lo: int, V: int, memory: int, stack: int) -> None:
         raise ValueError(f"values=({lo}, {lo + V}) cannot address memory={memory} cells: the window must reach {memory}")
     if stack < 1:
         raise ValueError(f"stack={stack} must be at least 1 frame")
+
+
+def compile_text(source: str, entry: str | None = None, values=(0, 256), memory: int | None = None, stack: int = 16,
+                 file: str = "<source>") -> Assembly:
+    """`nclib.compile` on source text, without the Program around it (and without torch): the
+    options checked (`nclib.options`), entry defaulting to the first function of the source."""
+    values, memory, stack = compile_options(values, memory, stack)
+    if entry is not None and not isinstance(entry, str):
+        raise ArgumentError(f"entry={entry!r} must be the name of a function (a str)")
+    if entry is None:
+        try:
+            names = [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)] if source.strip() else []
+        except SyntaxError:
+            names = [""]  # compile_source reports the syntax error with its line
+        if not names:
+            raise ValueError("the source defines no function; pass entry= and a source with a def")
+        entry = names[0]
+    return compile_source(source, entry, values=tuple(values), memory=memory, stack=stack, file=file)
 
 
 def compile_source(source: str, entry: str, values: tuple[int, int] = (0, 256), memory: int = 64, stack: int = 16,

@@ -1,7 +1,8 @@
 """nclib: neurally compiled libraries for language models.
 
-`import nclib` stays light: it does not import transformers, accelerate or Triton. The model
-classes `nclib.NCLlamaConfig` / `nclib.NCLlamaForCausalLM` are imported on first access, and the
+`import nclib` stays light: it imports neither torch nor transformers, accelerate or Triton. The
+names below are imported on first access (`nclib.Program` loads torch, `nclib.NCLlamaForCausalLM`
+transformers), and the
 Auto-class registration (model_type "ncllama" with `AutoConfig` / `AutoModelForCausalLM`, DESIGN.md
 §6) runs as soon as transformers is imported, whichever of the two is imported first: at once when
 transformers is already loaded, else by a post-import hook on the module `transformers`.
@@ -15,8 +16,6 @@ import warnings
 
 from nclib.errors import (CompileError, LibraryError, MachineFault, NclibError, Problem, RoutineError, StepLimitError,
                           ValueRangeError)
-from nclib.program import ExecResult, Program, compile
-from nclib.library import Library, stdlib
 
 __version__ = "0.1.0"
 
@@ -39,19 +38,23 @@ __all__ = [
     "stdlib",
 ]
 
-_MODEL_EXPORTS = ("NCLlamaConfig", "NCLlamaForCausalLM")  # from nclib.model, imported on first access
+# Imported on first access: nclib.program and nclib.library import torch, nclib.model transformers.
+# (`nclib run FILE.py:f ...` compiles and runs without either: nclib.compiler, nclib.call.)
+_LAZY_EXPORTS = {"ExecResult": "nclib.program", "Program": "nclib.program", "compile": "nclib.program",
+                 "Library": "nclib.library", "stdlib": "nclib.library",
+                 "NCLlamaConfig": "nclib.model", "NCLlamaForCausalLM": "nclib.model"}
 
 
 def __getattr__(name: str):
-    if name in _MODEL_EXPORTS:
-        value = getattr(importlib.import_module("nclib.model"), name)
+    if name in _LAZY_EXPORTS:
+        value = getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'nclib' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_MODEL_EXPORTS))
+    return sorted(set(globals()) | set(_LAZY_EXPORTS))
 
 
 def _register_model() -> None:

@@ -18,8 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
 import nclib
 from nclib.errors import CompileError, NclibError, StepLimitError, UsageError
 
@@ -73,17 +71,26 @@ def load_program(target: str, values, memory, stack) -> nclib.Program:
     """FILE.py[:FUNC] (compiled now) or LIBRARY_DIR[:ROUTINE] (a saved library)."""
     path, func = split_target(target)
     p = Path(path)
-    if p.is_dir():
-        given = [name for name, value in (("--values", values), ("--memory", memory), ("--stack", stack)) if value is not None]
-        if given:
-            raise UsageError(f"{target}: a saved library keeps the options it was compiled with; drop {', '.join(given)} "
-                             f"or compile the source again with them")
-        lib = nclib.Library.load(p)
-        if func and func not in lib:
-            raise UsageError(f"{target}: the library {path} has no routine {func!r}; it has {', '.join(lib.names) or 'none'}")
-        if not len(lib.names):
-            raise UsageError(f"{target}: the library {path} holds no routine")
-        return lib[func] if func else next(iter(lib))
+    if not p.is_dir():
+        return nclib.Program(compile_file(target, values, memory, stack))
+    given = [name for name, value in (("--values", values), ("--memory", memory), ("--stack", stack)) if value is not None]
+    if given:
+        raise UsageError(f"{target}: a saved library keeps the options it was compiled with; drop {', '.join(given)} "
+                         f"or compile the source again with them")
+    lib = nclib.Library.load(p)
+    if func and func not in lib:
+        raise UsageError(f"{target}: the library {path} has no routine {func!r}; it has {', '.join(lib.names) or 'none'}")
+    if not len(lib.names):
+        raise UsageError(f"{target}: the library {path} holds no routine")
+    return lib[func] if func else next(iter(lib))
+
+
+def compile_file(target: str, values, memory, stack):
+    """FILE.py[:FUNC] compiled (an Assembly; neither torch nor the Program around it is loaded)."""
+    from nclib.compiler import compile_text
+
+    path, func = split_target(target)
+    p = Path(path)
     if not p.is_file():
         raise UsageError(f"{target}: no such file or library directory: {path} (give FILE.py[:FUNC] or LIBRARY_DIR[:ROUTINE])")
     source = p.read_text()
@@ -97,11 +104,12 @@ def load_program(target: str, values, memory, stack) -> nclib.Program:
                          f"(use {path}:NAME)")
     given = {"values": tuple(values) if values is not None else None, "memory": memory, "stack": stack}
     options = {name: value for name, value in given.items() if value is not None}  # the rest: nclib.compile's defaults
-    return nclib.compile(source, entry=func or None, file=str(p), **options)
+    return compile_text(source, func or None, file=str(p), **options)
 
 
-def parse_args(prog: nclib.Program, texts: list[str]) -> list:
-    """Command-line texts -> Python ints and lists of ints for `prog` (usage errors otherwise)."""
+def parse_args(prog, texts: list[str]) -> list:
+    """Command-line texts -> Python ints and lists of ints for `prog` (a Program or an Assembly;
+    usage errors otherwise)."""
     args = []
     for text in texts:
         try:
@@ -112,8 +120,9 @@ def parse_args(prog: nclib.Program, texts: list[str]) -> list:
         if not (is_int or (isinstance(value, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in value))):
             raise UsageError(f"argument {text!r} is not an int or a list of ints (e.g. 12 or '[3, 1, 2]')")
         args.append(value)
+    name = getattr(prog, "name", None) or prog.entry
     if len(args) != len(prog.params):
-        raise UsageError(f"{prog.name} takes {len(prog.params)} arguments ({', '.join(prog.params)}), got {len(args)}: "
+        raise UsageError(f"{name} takes {len(prog.params)} arguments ({', '.join(prog.params)}), got {len(args)}: "
                          f"{' '.join(texts) or 'none'}")
     return args
 
@@ -130,6 +139,8 @@ def check_hard(prog: nclib.Program, args: list, max_steps: int | None) -> int:
 def run_soft(prog: nclib.Program, args: list, max_steps: int | None, trace: bool = False) -> nclib.ExecResult:
     """The soft machine on one-hot `args`, after the hard machine found no error; raises
     StepLimitError if its halted mass stays below 1 - 1e-4."""
+    import torch
+
     steps = check_hard(prog, args, max_steps)
     limit = max_steps or max(10_000, steps + 1)
     with torch.no_grad():  # nothing is trained here; no autograd also skips checkpointing (which imports torch._dynamo)
@@ -165,6 +176,12 @@ def cmd_compile(a) -> None:
 
 
 def cmd_run(a) -> None:
+    if not a.soft and not Path(split_target(a.target)[0]).is_dir():
+        from nclib.call import call_hard  # hard mode on a source file: no torch (nclib/call.py)
+
+        asm = compile_file(a.target, a.values, a.memory, a.stack)
+        print(call_hard(asm, parse_args(asm, a.args), a.max_steps or 1_000_000))
+        return
     prog = load_program(a.target, a.values, a.memory, a.stack)
     args = parse_args(prog, a.args)
     if a.soft:
@@ -181,7 +198,10 @@ def cmd_disasm(a) -> None:
         for prog in nclib.Library.load(a.target):
             print(prog.listing(), end="\n\n")
         return
-    print(load_program(a.target, a.values, a.memory, a.stack).listing())
+    if Path(split_target(a.target)[0]).is_dir():
+        print(load_program(a.target, a.values, a.memory, a.stack).listing())
+    else:
+        print(compile_file(a.target, a.values, a.memory, a.stack).listing())  # no torch
 
 
 def cmd_trace(a) -> None:
@@ -344,6 +364,8 @@ def cmd_eval(a) -> None:
         raise UsageError(f"--no-call compares per-token losses with a reference model; name one with "
                          f"--no-call-reference NAME or evaluate smollm2 too (models: {names})")
     if a.threads:
+        import torch
+
         torch.set_num_threads(a.threads)
     rows = []
     for task in a.tasks:

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors, save as save_tensors
@@ -59,7 +60,7 @@ def program_sha256(program) -> str:
     them). Not covered: the routine's name, its source text, file and line positions (they change
     diagnostics only) and its soft-mode float tensors (`library_fingerprint` covers those)."""
     asm = getattr(program, "asm", program)
-    table = asm.table.detach().to("cpu", torch.int64).contiguous()
+    table = np.ascontiguousarray(asm.table, dtype=np.int64)
     semantics = {
         "table_shape": list(table.shape), "consts": [int(c) for c in asm.consts], "registers": int(asm.n_regs),
         "values": [int(asm.lo), int(asm.lo + asm.V)], "memory": int(asm.memory), "stack": int(asm.stack),
@@ -72,7 +73,7 @@ def program_sha256(program) -> str:
     h = hashlib.sha256(b"nclib-program-v1\n")
     h.update(json.dumps(semantics, sort_keys=True, separators=(",", ":")).encode())
     h.update(b"\n")
-    h.update(table.numpy().astype("<i8", copy=False).tobytes())
+    h.update(table.astype("<i8", copy=False).tobytes())
     return h.hexdigest()
 
 
@@ -94,7 +95,7 @@ def library_fingerprint(routines: Iterable[tuple[str, str, Mapping[str, torch.Te
 def _legacy_table_sha256(asm, fmt: tuple) -> str:
     """The per-routine hash of a format that is read but no longer written (`LEGACY_LIBRARY`: the
     table's bytes; `LEGACY_MODEL`: the table's bytes and `repr` of the constants)."""
-    data = asm.table.detach().to("cpu", torch.int64).contiguous().numpy().astype("<i8", copy=False).tobytes()
+    data = np.ascontiguousarray(asm.table, dtype="<i8").tobytes()
     return hashlib.sha256(data + (repr(asm.consts).encode() if fmt == LEGACY_MODEL else b"")).hexdigest()
 
 
@@ -239,7 +240,7 @@ class Library:
         soft execution reads and what training may update)."""
         out = {}
         for p in self:
-            out[f"{p.name}.table"] = p.asm.table
+            out[f"{p.name}.table"] = torch.from_numpy(p.asm.table)
             for key, value in p.tensors.items():
                 out[f"{p.name}.{key}"] = value
         return out
@@ -300,7 +301,7 @@ class Library:
         programs = []
         for prog in manifest_programs(manifest, where, check=check):
             name, asm = prog.name, prog.asm
-            if not torch.equal(tensors[f"{name}.table"], asm.table):
+            if not torch.equal(tensors[f"{name}.table"], torch.from_numpy(asm.table)):
                 raise LibraryError(f"{where}: routine {name!r}: the saved program table differs from the one its source "
                                    "compiles to (the tensors file is from another library, or was edited); save it again")
             for key, default in prog.tensors.items():

@@ -11,13 +11,15 @@ from typing import Callable
 import torch
 
 from nclib import kernels
-from nclib.compiler import Assembly, compile_source
-from nclib.errors import ArgumentError, MachineFault, NonHaltingError, RoutineError, StepLimitError, ValueRangeError
-from nclib.machine.hard import enclosing_loop, run_hard
-from nclib.machine.isa import FAULT_NAMES, FAULT_NO_HALT, FAULT_RAISE, HALT_LINE, RV
+from nclib.compiler import Assembly, compile_text
+from nclib.call import call_hard, check_value, raise_fault
+from nclib.errors import ArgumentError, ValueRangeError
+from nclib.machine.hard import run_hard
+from nclib.machine.isa import FAULT_NO_HALT, HALT_LINE, RV
 from nclib.machine.soft import SoftTables, run_soft, soft_parameters
 from nclib.machine.state import initial_hard_state, initial_soft_state, place_arguments
 from nclib.memory import check_bytes, check_soft_run
+from nclib.options import MODES, check_int as _check_int, check_unit as _check_unit
 
 __all__ = ["ExecResult", "Program", "compile"]
 
@@ -106,11 +108,6 @@ def compile(source_or_function, entry: str | None = None, values: tuple[int, int
     as every address must be a value of the window); stack: call frames.
     Any window runs in hard mode; soft mode needs memory growing with (hi - lo) squared (`nclib.memory`).
     """
-    values = _check_window(values)
-    if memory is None:
-        memory = max(1, min(64, values[1] - 1))
-    _check_int("memory", memory, 1, "cells of list memory")
-    _check_int("stack", stack, 1, "call frames")
     if entry is not None and not isinstance(entry, str):
         raise ArgumentError(f"entry={entry!r} must be the name of a function (a str)")
     if callable(source_or_function):
@@ -119,50 +116,9 @@ def compile(source_or_function, entry: str | None = None, values: tuple[int, int
         file = file or inspect.getsourcefile(source_or_function) or "<function>"
     elif isinstance(source_or_function, str):
         source = source_or_function
-        if entry is None:
-            import ast
-            try:
-                names = [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)] if source.strip() else []
-            except SyntaxError:
-                names = [""]  # compile_source reports the syntax error with its line
-            if not names:
-                raise ValueError("the source defines no function; pass entry= and a source with a def")
-            entry = names[0]
     else:
         raise TypeError(f"nclib.compile expects a function or source text, got {type(source_or_function).__name__}")
-    asm = compile_source(source, entry, values=tuple(values), memory=memory, stack=stack, file=file or "<source>")
-    return Program(asm)
-
-
-# Window bounds: sums and differences of two window values stay exact in int64.
-WINDOW_LIMIT = 2 ** 62
-MODES = ("hard", "soft", "worlds")
-
-
-def _check_int(name: str, value, minimum: int, what: str = "") -> int:
-    """`value` as an int >= minimum, else a one-line ArgumentError naming `name` and the value."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ArgumentError(f"{name}={value!r} must be an int{f' ({what})' if what else ''}, got {type(value).__name__}")
-    if value < minimum:
-        raise ArgumentError(f"{name}={value} must be at least {minimum}{f' ({what})' if what else ''}")
-    return value
-
-
-def _check_window(values) -> tuple[int, int]:
-    if not (isinstance(values, (tuple, list)) and len(values) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in values)):
-        raise ArgumentError(f"values={values!r} must be a pair of ints (lo, hi), e.g. values=(0, 256)")
-    lo, hi = values
-    if not -WINDOW_LIMIT <= lo < hi <= WINDOW_LIMIT:
-        raise ArgumentError(f"values=({lo}, {hi}) must satisfy -2**62 <= lo < hi <= 2**62 (values are int64, and the "
-                            "sum of two of them must stay exact)")
-    return lo, hi
-
-
-def _check_unit(name: str, value, allow_one: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value < 1 or (allow_one and value == 1)):
-        raise ArgumentError(f"{name}={value!r} must be a number in [0, 1{']' if allow_one else ')'}")
-    return float(value)
+    return Program(compile_text(source, entry, values=values, memory=memory, stack=stack, file=file or "<source>"))
 
 
 def _result_mode(res: ExecResult) -> str:
@@ -226,36 +182,7 @@ class Program:
                     "the only keyword is max_steps=")
             raise ArgumentError(f"{self.name}() got an unknown keyword argument {key}={unknown[key]!r}; {hint}")
         _check_int("max_steps", max_steps, 1, "machine steps before giving up")
-        defaults = list(getattr(self.asm, "defaults", []))
-        if len(self.params) - len(defaults) <= len(args) < len(self.params):  # omitted arguments take their defaults
-            args = tuple(args) + tuple(defaults[len(defaults) - (len(self.params) - len(args)):])
-        if len(args) != len(self.params):
-            raise TypeError(f"{self.name}() takes {len(self.params)} arguments ({', '.join(self.params)}), got {len(args)}")
-        batched = []
-        for name, kind, arg in zip(self.params, self.param_kinds, args):
-            if kind == "list":
-                if not isinstance(arg, (list, tuple)) or not all(isinstance(x, int) for x in arg):
-                    raise TypeError(f"argument {name} of {self.name} must be a list of ints, got {arg!r}")
-                for x in arg:
-                    self._check_python_value(name, x)
-                values = torch.tensor([list(arg) or [0]], dtype=torch.int64)
-                batched.append((values, torch.tensor([len(arg)])))
-            else:
-                if not isinstance(arg, int):
-                    raise TypeError(f"argument {name} of {self.name} must be an int, got {type(arg).__name__} {arg!r}")
-                self._check_python_value(name, arg)
-                batched.append(torch.tensor([int(arg)]))
-        res = self.execute(*batched, mode="hard", max_steps=max_steps)
-        self.raise_for_fault(res, 0)
-        for arg, final in zip(args, res.lists):
-            if isinstance(arg, list):
-                arg[:] = final[0, :len(arg)].tolist()
-        if self.returns == "none":
-            return None
-        if self.returns == "list":
-            out = res.value[0, :int(res.lengths[0])].tolist()
-            return tuple(out) if getattr(self.asm, "returns_tuple", False) else out
-        return int(res.value[0])
+        return call_hard(self.asm, args, max_steps)
 
     def encode(self, calls: list[tuple], mode: str = "hard", dtype: torch.dtype = torch.float32) -> list:
         """Python argument tuples (one per batch element) -> the batched arguments of `execute`
@@ -321,41 +248,13 @@ class Program:
         return [[values(lst[b, :int(n[b])]) for lst, n in zip(res.lists, res.list_lengths)] for b in range(B)]
 
     def _check_python_value(self, name: str, x: int) -> None:
-        """A Python int argument must lie in the window (checked before it becomes an int64)."""
-        if not self.lo <= x < self.lo + self.V:
-            raise ValueRangeError(f"argument {name}: value {x} is outside the value window [{self.lo}, {self.lo + self.V}) "
-                                  f"of {self.name}")
+        check_value(self.asm, name, x)
 
     def raise_for_fault(self, res: ExecResult, b: int) -> None:
-        """Raise the error that hard-mode batch element b ran into, naming the source line."""
-        if int(res.overflow_line[b]) >= 0:
-            value = int(res.overflow_value[b])
-            shown = str(value) if abs(value) < 2**62 else ("-" if value < 0 else "") + "2**62 or beyond"
-            raise ValueRangeError(f"{self.name}: result {shown} is outside the value window "
-                                  f"[{self.lo}, {self.lo + self.V}) {self._where(int(res.overflow_line[b]))}; "
-                                  f"widen values=(lo, hi) (negative intermediates need a signed window such as (-128, 128))")
-        code = int(res.fault[b])
-        if code == FAULT_RAISE:
-            line = self.asm.lines[int(res.fault_line[b])]
-            values = [int(res.registers[b, x[1]]) if x[0] == "r" else x[1] for x in line.values]
-            raise RoutineError(f"{self.asm.file}:{line.loc[0]}: {line.note.format(*values)}")
-        if code == FAULT_NO_HALT:
-            line = int(res.fault_line[b])
-            loop = enclosing_loop(self.source, self.asm.lines[line].loc[0])
-            text = self.source.splitlines()[loop - 1].strip() if 0 < loop <= len(self.source.splitlines()) else ""
-            raise NonHaltingError(f"{self.name}: does not halt: the loop at line {loop} of {self.asm.file} (`{text}`) returns "
-                                  f"to an earlier state (same registers, memory and stack; machine line {line}), so it "
-                                  f"would never halt, whatever max_steps; fix the loop's condition or what the loop changes")
-        if code:
-            raise MachineFault(f"{self.name}: {FAULT_NAMES[code]} {self._where(int(res.fault_line[b]))}")
-        if float(res.halted[b]) < 1:
-            raise StepLimitError(f"{self.name}: did not halt within max_steps={int(res.steps[b])} steps")
-
-    def _where(self, line: int) -> str:
-        loc = self.asm.lines[line].loc
-        src = self.source.splitlines()
-        text = src[loc[0] - 1].strip() if 0 < loc[0] <= len(src) else ""
-        return f"at line {loc[0]} of {self.asm.file} (`{text}`, machine line {line})"
+        """Raise the error that hard-mode batch element b ran into, naming the source line (`call.raise_fault`)."""
+        raise_fault(self.asm, int(res.overflow_line[b]), int(res.overflow_value[b]), int(res.fault[b]), int(res.fault_line[b]),
+                    res.registers[b].tolist() if res.registers is not None else None, float(res.halted[b]) >= 1,
+                    int(res.steps[b]))
 
     # -- batched execution -----------------------------------------------------------------
     def execute(self, *args, mode: str = "hard", max_steps: int | None = None, eps: float = 1e-4, prune: float = 0.0,

@@ -141,3 +141,25 @@ def test_a_failed_registration_warns_and_leaves_transformers_working():
     loader, warned = res.stdout.strip().splitlines()[-2:]
     assert loader == "SourceFileLoader AutoConfig"  # the real loader is back on the module
     assert "nclib could not register model_type 'ncllama'" in warned and "modeling_ncllama" in warned
+
+
+TORCH_FREE = """
+import sys
+from pathlib import Path
+import nclib.cli
+src = Path(sys.argv[1]) / "fib.py"
+src.write_text("def fib(n):\\n    if n < 2:\\n        return n\\n    return fib(n - 1) + fib(n - 2)\\n")
+nclib.cli.main(["run", f"{src}:fib", "12", "--values", "0", "1000"])
+nclib.cli.main(["disasm", f"{src}:fib"])
+print(sorted(m for m in ("torch", "numba", "transformers", "triton") if m in sys.modules))
+"""
+
+
+def test_run_of_a_source_file_needs_neither_torch_nor_numba(tmp_path):
+    """`nclib run FILE.py:f ARGS` (hard mode) compiles and runs on the interpreted hard machine
+    (nclib/call.py), and `nclib disasm FILE.py:f` lists the program: `import nclib`, the compiler,
+    the run and the listing load no torch, so they start at once."""
+    res = run_python(TORCH_FREE, str(tmp_path))
+    assert res.returncode == 0, res.stderr[-3000:]
+    lines = res.stdout.strip().splitlines()
+    assert lines[0] == "144" and lines[1].startswith("; fib:") and lines[-1] == "[]", res.stdout

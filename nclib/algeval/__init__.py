@@ -8,12 +8,22 @@ LM, and accuracy sweeps over task complexity. One concept per module:
 * `sweeps`: accuracy against graph size, branching factor and distance-to-goal;
 * `cli`: the `nclib analyze` subcommands.
 
-Heavy dependencies (matplotlib, scikit-learn, transformers) load with the module that needs them.
+Heavy dependencies (torch, matplotlib, scikit-learn, transformers) load with the module that needs
+them; the names below are imported on first access, so building the `nclib` command line (which
+imports `nclib.algeval.cli`) loads none of them.
 """
 
-from nclib.algeval.compare import (aggregate, candidate_traces, model_graph_traces, score_against_candidates,
-                                   score_traces)
-from nclib.algeval.traces import TRACE_SPECS, TraceSpec, machine_events, reference_events, visit_order
+import importlib
 
-__all__ = ["TRACE_SPECS", "TraceSpec", "aggregate", "candidate_traces", "machine_events", "model_graph_traces",
-           "reference_events", "score_against_candidates", "score_traces", "visit_order"]
+_EXPORTS = {"aggregate": "compare", "candidate_traces": "compare", "model_graph_traces": "compare",
+            "score_against_candidates": "compare", "score_traces": "compare", "TRACE_SPECS": "traces",
+            "TraceSpec": "traces", "machine_events": "traces", "reference_events": "traces", "visit_order": "traces"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'nclib.algeval' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"nclib.algeval.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

@@ -7,10 +7,8 @@ compiled interpreter (`compiled.py`), which gives the same state element by elem
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import os
-import sys
 from typing import TYPE_CHECKING
 
 import torch
@@ -19,6 +17,7 @@ from nclib.machine.isa import (ALU_BINARY, ALU_UNARY, ARITHMETIC, F_A, F_B, F_C,
                                FAULT_DIVZERO, FAULT_INDEX, FAULT_MEMORY, FAULT_NO_HALT, FAULT_NO_RETURN, FAULT_RAISE,
                                FAULT_STACK, HALT_LINE, HP, INT64_GUARD, INT64_GUARD_INT, OP, OPCODES, RV,
                                WRITES_REGISTER, check_implemented)
+from nclib.call import enclosing_loop  # noqa: F401  (exported as nclib.machine.enclosing_loop)
 from nclib.machine.state import HARD_FIELDS, HardState
 
 if TYPE_CHECKING:
@@ -215,27 +214,15 @@ class CycleDetector:
         return tensors
 
 
-def enclosing_loop(source: str, line: int) -> int:
-    """The header line of the innermost `while` / `for` of `source` that contains source line
-    `line` (the line itself when none does, or when the source does not parse)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return line
-    headers = [node.lineno for node in ast.walk(tree)
-               if isinstance(node, (ast.While, ast.For)) and node.lineno <= line <= (node.end_lineno or node.lineno)]
-    return max(headers, default=line)
-
-
 HARD_BACKENDS = ("auto", "compiled", "torch")
 
 
 def hard_backend(device: torch.device, trace: list | None) -> str:
     """"compiled" or "torch" for a run on `device`. NCLIB_HARD=auto (default) picks the compiled
-    interpreter on the CPU when no per-step trace is asked for (a batch under COLD_BATCH in a process
-    where it is not loaded yet takes its first COLD_STEPS steps on the torch step, see `run_hard`:
-    the results are the same; a non-halting element's step count then depends on where the cycle
-    detector restarted); NCLIB_HARD=torch forces the torch
+    loop on the CPU when no per-step trace is asked for (in a process that has not loaded it yet,
+    its first steps run interpreted, `nclib.call.run_arrays`: the results are the same; a
+    non-halting element's step count then depends on where the cycle detector restarted);
+    NCLIB_HARD=torch forces the torch
     step (the reference, and the path on GPUs); NCLIB_HARD=compiled refuses what it cannot run."""
     choice = os.environ.get("NCLIB_HARD", "auto")
     if choice not in HARD_BACKENDS:
@@ -260,26 +247,19 @@ def run_hard(asm: Assembly, state: HardState, max_steps: int, trace: list | None
     (torch.compile of `hard_step` was tried for large batches: on this 2-core CPU the compiled
     step took 39 ms against 2.4 ms eager at B=4096, after a 29 s compile, so the eager path stays.)"""
     if hard_backend(state.regs.device, trace) == "compiled":
-        loaded = sys.modules.get("nclib.machine.compiled")
-        if os.environ.get("NCLIB_HARD", "auto") == "auto" and state.ip.shape[0] < COLD_BATCH and not (loaded and loaded.warm()):
-            # a small batch in a process that has not loaded the compiled interpreter yet (about
-            # 0.8 s): the torch step first; most such runs end within COLD_STEPS steps
-            state = _run_torch(asm, state, min(max_steps, COLD_STEPS), None, cycles)
-            if max_steps <= COLD_STEPS or bool((state.ip == HALT_LINE).all()):
-                return state
-            max_steps -= COLD_STEPS
-        from nclib.machine.compiled import run_compiled
+        from nclib.call import run_arrays  # the interpreted loop first when the compiled one is not loaded
 
-        return run_compiled(asm, state, max_steps, cycles=cycles)
+        arrays = [getattr(state, name).detach().to("cpu", torch.int64).contiguous().numpy().copy() for name in HARD_FIELDS]
+        run_arrays(asm, arrays, max_steps, cycles=cycles)
+        return HardState(*(torch.from_numpy(a) for a in arrays))
     return _run_torch(asm, state, max_steps, trace, cycles)
 
 
-COLD_BATCH, COLD_STEPS = 16, 2048
 
 
 def _run_torch(asm: Assembly, state: HardState, max_steps: int, trace: list | None, cycles: bool) -> HardState:
-    table = asm.table.to(state.regs.device)
-    used = frozenset(OPCODES[o] for o in asm.table[:, F_OP].unique().tolist())
+    table = torch.as_tensor(asm.table, device=state.regs.device)
+    used = frozenset(OPCODES[o] for o in set(asm.table[:, F_OP].tolist()))
     writes_tab = torch.tensor([name in WRITES_REGISTER for name in OPCODES], device=table.device)
     arith_tab = torch.tensor([name in ARITHMETIC for name in OPCODES], device=table.device)
     static = dict(R=asm.n_regs, A=asm.memory, K=asm.stack, lo=asm.lo, V=asm.V, used=used)

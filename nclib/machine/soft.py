@@ -175,7 +175,7 @@ class SoftTables:
     """Constant index tensors of one program for soft execution on one device."""
 
     def __init__(self, asm: Assembly, device: torch.device):
-        table = asm.table
+        table = torch.from_numpy(asm.table)
         ops = table[:, F_OP].tolist()
         R, lo, V, A = asm.n_regs, asm.lo, asm.V, asm.memory
         self.n_regs, self.n_cols = R, R + len(asm.consts)
@@ -375,7 +375,7 @@ def soft_parameters(asm: Assembly, dtype: torch.dtype = torch.float32) -> dict[s
     P, R, C, V = asm.n_lines, asm.n_regs, len(asm.consts), asm.V
     check_bytes(parameter_bytes(asm, dtype.itemsize), f"{asm.entry}: the soft-mode program tensors (constants [C={C}, V])",
                 (asm.lo, asm.lo + V), "cpu", "only soft mode reads them; hard mode needs none")
-    t = asm.table
+    t = torch.from_numpy(asm.table)
     eye_ops = torch.eye(R + C, dtype=dtype)
     ops = [OPCODES[o] for o in t[:, F_OP].tolist()]
     dst = torch.zeros(P, R, dtype=dtype)

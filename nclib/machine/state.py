@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from nclib.machine.isa import HP
 
 
@@ -60,6 +58,8 @@ def place_arguments(param_registers: list[int], param_kinds: list[str], parsed: 
 
 def initial_hard_state(asm, placement: Placement, B: int, device) -> HardState:
     """Registers [B, R + C] (constants in the last C columns), memory [B, A], empty stack, ip 0."""
+    import torch  # (here, not at the top: `place_arguments` and HARD_FIELDS serve torch-free callers too)
+
     R, A, K = asm.n_regs, asm.memory, asm.stack
     consts = torch.tensor(asm.consts, dtype=torch.int64, device=device)
     regs = torch.cat([torch.zeros(B, R, dtype=torch.int64, device=device), consts.expand(B, -1)], 1)
@@ -80,6 +80,8 @@ def initial_soft_state(asm, placement: Placement, B: int, device, dtype) -> tupl
     """(regs [B, R, V], mem [B, A, V], stack [B, K, R*V + P], sp [B, K+1], ip [B, P], ponder [B]):
     the hard state's values as one-hot rows, except scalar and list-element arguments given as
     distributions, which keep their autograd graph."""
+    import torch
+
     R, A, K, V, lo, P = asm.n_regs, asm.memory, asm.stack, asm.V, asm.lo, asm.n_lines
 
     def onehot(value) -> torch.Tensor:

@@ -1,6 +1,7 @@
-"""The compiled hard interpreter (nclib/machine/compiled.py) against the torch hard machine (the
-reference), element by element: registers, memory, call stack, step counts, faults and their
-lines, overflow records and the cycle detector's verdicts."""
+"""The compiled hard interpreter (nclib/machine/compiled.py) and the same loop interpreted
+(nclib/machine/interp.py) against the torch hard machine (the reference), element by element:
+registers, memory, call stack, step counts, faults and their lines, overflow records and the cycle
+detector's verdicts; and one call (nclib/call.py) on each machine."""
 
 import random
 from types import SimpleNamespace
@@ -9,8 +10,10 @@ import pytest
 import torch
 
 import nclib
+import nclib.call
 from nclib.machine import isa
 from nclib.machine.compiled import run_compiled
+from nclib.machine.interp import run_interpreted
 from nclib.machine.hard import hard_backend, run_hard
 from nclib.machine.state import HARD_FIELDS, HardState
 
@@ -74,6 +77,44 @@ def test_random_programs_agree(seed, monkeypatch):
         ref = run_hard(asm, state, max_steps, cycles=cycles)
         got = run_compiled(asm, state, max_steps, cycles=cycles)
         assert_same(ref, got, f"seed {seed}, cycles {cycles}")
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 5))
+def test_random_programs_agree_interpreted(seed, monkeypatch):
+    """The same loop as plain Python (what a single call starts on) computes what the torch step does."""
+    rng = random.Random(seed)
+    lo, V = rng.choice([(0, 16), (-8, 16), (-100, 256)])
+    asm = random_program(rng, P=rng.randrange(5, 24), R=rng.randrange(3, 7), C=rng.randrange(1, 4),
+                         A=rng.randrange(2, 12), K=rng.randrange(1, 5), lo=lo, V=V)
+    state = random_state(rng, asm, B=16)
+    monkeypatch.setenv("NCLIB_HARD", "torch")
+    for cycles in (True, False):
+        max_steps = rng.randrange(1, 200)
+        ref = run_hard(asm, state, max_steps, cycles=cycles)
+        arrays = [getattr(state, name).numpy().copy() for name in HARD_FIELDS]
+        run_interpreted(asm, arrays, max_steps, cycles=cycles)
+        assert_same(ref, HardState(*(torch.from_numpy(a) for a in arrays)), f"seed {seed}, cycles {cycles}")
+
+
+@pytest.mark.parametrize("backend", ["torch", "compiled", "interpreted", "interpreted-then-compiled"])
+def test_one_call_on_every_machine(backend, monkeypatch):
+    """Program.__call__ (nclib.call.call_hard) gives CPython's results and errors on each machine,
+    including a run that starts interpreted and moves to the compiled loop midway."""
+    lib = nclib.stdlib(values=(0, 1024), memory=48, stack=24)
+    monkeypatch.setenv("NCLIB_HARD", "compiled" if backend == "compiled" else "torch" if backend == "torch" else "auto")
+    if backend.startswith("interpreted"):
+        import nclib.machine.compiled as compiled
+
+        monkeypatch.setattr(compiled, "warm", lambda: False)  # as in a process that has not loaded it
+        monkeypatch.setattr(nclib.call, "COLD_STEPS", 37 if backend == "interpreted-then-compiled" else 10**9)
+    xs = [9, 3, 7, 1, 8, 2]
+    assert lib["insertion_sort"](list(xs)) == sorted(xs)
+    assert lib["fib"](14) == 377
+    assert lib["gcd"](462, 1001) == 77
+    with pytest.raises(nclib.ValueRangeError, match="outside the value window"):
+        lib["fib"](20)
+    with pytest.raises(nclib.StepLimitError, match="did not halt within max_steps=50"):
+        lib["fib"](14, max_steps=50)
 
 
 def test_random_programs_exercise_every_outcome(monkeypatch):

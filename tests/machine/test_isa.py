@@ -25,12 +25,12 @@ def test_every_alu_opcode_has_a_source_form():
 
 def test_opcode_tables_are_derived_from_the_isa():
     from nclib.compiler import assemble
-    from nclib.machine import compiled, hard, soft
+    from nclib.machine import hard, interp, soft
 
     assert assemble.OPCODES is isa.OPCODES
     assert set(hard.HARD_ALU) | set(hard.HARD_OTHER) == set(isa.OPCODES)
     assert set(soft.SOFT_VALUE) | set(soft.SOFT_OTHER) == set(isa.OPCODES)
-    assert set(compiled.IMPLEMENTED) == set(isa.OPCODES)
+    assert set(interp.IMPLEMENTED) == set(isa.OPCODES)
     with pytest.raises(ImportError, match="'?zap'?"):
         isa.check_implemented("a backend", isa.OPCODES, isa.OPCODES + ("zap",))
 

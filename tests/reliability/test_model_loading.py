@@ -164,7 +164,7 @@ def write_ncllama_v1(directory: Path) -> dict:
     for e in config["nc_library"]["routines"]:
         asm = nclib.compile(e["source"], entry=e["name"], values=tuple(e["values"]), memory=e["memory"],
                             stack=e["stack"], file=e["file"]).asm
-        table_sha = hashlib.sha256(asm.table.numpy().tobytes() + repr(asm.consts).encode()).hexdigest()
+        table_sha = hashlib.sha256(asm.table.tobytes() + repr(asm.consts).encode()).hexdigest()
         routines.append({"name": e["name"], "entry": e["name"], "source": e["source"], "file": e["file"],
                          "values": e["values"], "memory": e["memory"], "stack": e["stack"], "table_sha256": table_sha})
     config["nc_library"] = {"format": "ncllama-library-v1", "routines": routines}
