@@ -48,6 +48,34 @@ def router_margins(model, tok, router, texts: list[str], batch_size: int = 8) ->
     return out
 
 
+def decompose(model_dir: str, prompts: list[str], routine: str) -> list[str]:
+    """Per prompt, the no-call minus `routine` logit at its last token split into the router's
+    terms: the last hidden state's, the prompt's mean hidden state's, the bias's, the tokens'."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    import nclib  # noqa: F401
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    router = next(m for m in model.modules() if type(m).__name__ == "NCRouter")
+    col = 1 + [r["name"] for r in model.config.nc_routines].index(routine)
+    seen = {}
+    router.register_forward_pre_hook(lambda m, a: seen.__setitem__("args", a))
+    H = router.proj.weight.shape[1] // 2
+    W, b = router.proj.weight.detach(), router.proj.bias.detach()
+    lines = [f"| prompt (end) | last hidden | prompt mean | bias | tokens | no call - {routine} |", "|---|---:|---:|---:|---:|---:|"]
+    for p in prompts:
+        with torch.no_grad():
+            model(tok(p, return_tensors="pt").input_ids)
+            hidden, mean, ids, prev = seen["args"]
+            rows = lambda t: torch.where((t >= 0) & (t < router.vocab_size), t, router.vocab_size)  # noqa: E731
+            lex = router.token(rows(ids[0, -1:]))[0] + router.prev_token(rows(prev[0, -1:]))[0]
+            terms = [W[:, :H] @ hidden[0, -1], W[:, H:] @ mean[0, -1], b, lex]
+        parts = [float(t[0] - t[col]) for t in terms]
+        lines.append(f"| ...{p[-60:]!r} | " + " | ".join(f"{x:+.2f}" for x in parts) + f" | {sum(parts):+.2f} |")
+    return lines
+
+
 def measure(model_dir: str, data_dir: str, n_prose: int, n_rows: int) -> dict:
     import datasets
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -99,8 +127,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="results/router_margins.md")
     parser.add_argument("--from-json", default=None, help="write the report from a saved measurement")
+    parser.add_argument("--decompose", nargs="+", default=None, metavar="PROMPT",
+                        help="only print the router's terms at the end of these prompts (with --routine)")
+    parser.add_argument("--routine", default="gcd")
     a = parser.parse_args()
     torch.set_num_threads(a.threads)
+    if a.decompose:
+        print("\n".join(decompose(a.model, a.decompose, a.routine)))
+        return
     command = (f"python benchmarks/router_margins.py --model {a.model} --data {a.data} --n-prose {a.n_prose} "
                f"--n-rows {a.n_rows} --out {a.out}")
     start = time.time()
