@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -26,13 +27,15 @@ from nclib.errors import MachineFault, NonHaltingError, RoutineError, StepLimitE
 from nclib.machine.isa import FAULT_NAMES, FAULT_NO_HALT, FAULT_RAISE, HALT_LINE, RV
 from nclib.machine.state import HARD_FIELDS, place_arguments
 
-__all__ = ["COLD_STEPS", "call_hard", "check_call_args", "check_value", "enclosing_loop", "raise_fault", "run_arrays"]
+__all__ = ["COLD_STEPS", "UNCACHED_COLD_STEPS", "call_hard", "compiled_loop_cached", "check_call_args", "check_value", "enclosing_loop", "raise_fault", "run_arrays"]
 
 # Element-steps a run takes interpreted (~1.4 us each here) before it moves to the compiled loop,
-# whose first load in a process costs ~1 s (numba's import and disk cache): spending about as long
-# interpreted as the switch costs bounds a run's start-up at about twice the best choice made
-# knowing its length in advance (the ski-rental argument).
+# whose first load in a process costs ~1 s (numba's import and disk cache), or ~30 s when numba
+# has to compile it (no cache for this interp.py yet): spending about as long interpreted as the
+# switch costs bounds a run's start-up at about twice the best choice made knowing its length in
+# advance (the ski-rental argument).
 COLD_STEPS = 400_000
+UNCACHED_COLD_STEPS = 20_000_000
 
 
 def check_call_args(asm, args: tuple) -> list:
@@ -119,7 +122,8 @@ def run_arrays(asm, arrays: list, max_steps: int, cycles: bool = True) -> None:
     if choice == "auto" and not (loaded is not None and loaded.warm()):
         from nclib.machine.interp import run_interpreted
 
-        cold = min(max_steps, max(1, COLD_STEPS // max(1, arrays[0].shape[0])))
+        budget = COLD_STEPS if compiled_loop_cached() else UNCACHED_COLD_STEPS
+        cold = min(max_steps, max(1, budget // max(1, arrays[0].shape[0])))
         run_interpreted(asm, arrays, cold, cycles)
         max_steps -= cold
         if max_steps == 0 or bool((arrays[5] == HALT_LINE).all()):
@@ -132,6 +136,23 @@ def run_arrays(asm, arrays: list, max_steps: int, cycles: bool = True) -> None:
     from nclib.machine.compiled import run_arrays as run_compiled_arrays
 
     run_compiled_arrays(asm, arrays, max_steps, cycles)
+
+
+def compiled_loop_cached() -> bool:
+    """Whether numba's disk cache holds the compiled loop for the current interp.py, so loading it
+    costs ~1 s rather than a ~30 s compile: an index file `interp.run_batch-*.nbi` no older than
+    interp.py, next to it (numba's default) or under NUMBA_CACHE_DIR / ~/.cache/numba (its
+    locators for read-only installs). Checked without importing numba."""
+    from nclib.machine import interp
+
+    source = Path(interp.__file__)
+    stamp = source.stat().st_mtime
+    places = [source.parent / "__pycache__"]
+    for root in (os.environ.get("NUMBA_CACHE_DIR"), Path.home() / ".cache" / "numba"):
+        if root and Path(root).is_dir():
+            places += [p for p in Path(root).iterdir() if p.is_dir()]
+    return any(index.stat().st_mtime >= stamp for place in places if place.is_dir()
+               for index in place.glob("interp.run_batch-*.nbi"))
 
 
 def call_hard(asm, args: tuple, max_steps: int = 1_000_000):

@@ -112,7 +112,7 @@ def test_one_call_on_every_machine(backend, monkeypatch):
     assert lib["fib"](14) == 377
     assert lib["gcd"](462, 1001) == 77
     with pytest.raises(nclib.ValueRangeError, match="outside the value window"):
-        lib["fib"](20)
+        lib["add"](1000, 100)
     with pytest.raises(nclib.StepLimitError, match="did not halt within max_steps=50"):
         lib["fib"](14, max_steps=50)
 
@@ -215,3 +215,23 @@ def test_torch_thread_count_is_kept(monkeypatch):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_an_uncached_compiled_loop_is_not_compiled_for_a_short_run(monkeypatch):
+    """Without numba's disk cache the switch costs a ~30 s compile, so a cold run stays interpreted
+    for UNCACHED_COLD_STEPS element-steps instead of COLD_STEPS; with the cache it moves on."""
+    import nclib.machine.compiled as compiled
+
+    prog = nclib.stdlib(values=(0, 1024), memory=48, stack=24)["fib"]
+    prog.execute(torch.tensor([5] * 64))  # the compiled loop has run, so numba's cache holds it
+    monkeypatch.setenv("NCLIB_HARD", "auto")
+    assert nclib.call.compiled_loop_cached()
+    monkeypatch.setattr(compiled, "warm", lambda: False)
+    monkeypatch.setattr(nclib.call, "COLD_STEPS", 37)
+    moved = []
+    real = compiled.run_arrays
+    monkeypatch.setattr(compiled, "run_arrays", lambda *a, **k: (moved.append(1), real(*a, **k)))
+    assert prog(14) == 377 and moved == [1]
+    monkeypatch.setattr(nclib.call, "compiled_loop_cached", lambda: False)
+    monkeypatch.setattr(nclib.call, "UNCACHED_COLD_STEPS", 10**9)
+    assert prog(14) == 377 and moved == [1]  # stayed interpreted
