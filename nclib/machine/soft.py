@@ -494,7 +494,7 @@ def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs
         new_stack = new_stack + torch.nn.functional.pad(ret_part, (R * V, 0))
     new_sp = sp_push + sp_pop - sp
     saved, ret_ip = frame[:, :R * V].view(B, R, V), frame[:, R * V:]
-    new_regs = new_regs + (g_ret.view(B, 1, 1) * tab.restore.view(1, R, 1)) * (saved - regs)
+    new_regs = new_regs + (g_ret.view(B, 1, 1) * tab.restore.to(regs.dtype).view(1, R, 1)) * (saved - regs)
     # Memory.
     if "store" in g:
         mem_w.append(ip[:, g["store"]].unsqueeze(-1) * address("store"))

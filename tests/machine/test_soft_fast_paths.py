@@ -294,3 +294,20 @@ def test_double_backward_through_segments_is_refused():
     res = prog.execute(n, mode="soft", max_steps=12, eps=0.0, segment=4)
     with pytest.raises(RuntimeError, match="double backward"):
         torch.autograd.grad(res.value.sum(), n, create_graph=True)
+
+
+@pytest.mark.parametrize("name, call", [("add", (3, 4)), ("gcd", (12, 18)), ("fib", (7,)),
+                                         ("insertion_sort", ([5, 3, 9, 1],)), ("binary_search", ([1, 3, 5, 7, 9], 7))])
+def test_bfloat16_soft_runs_match_float32(name, call):
+    """Soft mode in bfloat16 (the dtype a bf16 model's module runs in): a ret's register restore was
+    a float32 mask, which turned the registers float32 after the first step and then failed."""
+    prog = nclib.stdlib(values=(0, 64), memory=32, stack=12)[name]
+    out = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        args = [(a[0].requires_grad_(), a[1]) if isinstance(a, tuple) else a.requires_grad_()
+                for a in prog.encode([call], "soft", dtype=dtype)]
+        res = prog.execute(*args, mode="soft")
+        assert float(res.halted[0]) == 1.0 and res.halted.dtype == dtype
+        (res.value if res.value is not None else res.lists[0]).float().sum().backward()
+        out[dtype] = prog.decode(res, "soft")
+    assert out[torch.bfloat16] == out[torch.float32]
