@@ -73,16 +73,39 @@ def load_program(target: str, values, memory, stack) -> nclib.Program:
     p = Path(path)
     if not p.is_dir():
         return nclib.Program(compile_file(target, values, memory, stack))
+    check_library_target(target, values, memory, stack)
+    lib = nclib.Library.load(p)
+    return lib[pick_routine(target, lib.names)]
+
+
+def check_library_target(target: str, values, memory, stack) -> None:
     given = [name for name, value in (("--values", values), ("--memory", memory), ("--stack", stack)) if value is not None]
     if given:
         raise UsageError(f"{target}: a saved library keeps the options it was compiled with; drop {', '.join(given)} "
                          f"or compile the source again with them")
-    lib = nclib.Library.load(p)
-    if func and func not in lib:
-        raise UsageError(f"{target}: the library {path} has no routine {func!r}; it has {', '.join(lib.names) or 'none'}")
-    if not len(lib.names):
+
+
+def pick_routine(target: str, names: list[str]) -> str:
+    """The routine LIBRARY_DIR[:ROUTINE] names among the library's `names` (its first without ROUTINE)."""
+    path, func = split_target(target)
+    if func and func not in names:
+        raise UsageError(f"{target}: the library {path} has no routine {func!r}; it has {', '.join(names) or 'none'}")
+    if not names:
         raise UsageError(f"{target}: the library {path} holds no routine")
-    return lib[func] if func else next(iter(lib))
+    return func or names[0]
+
+
+def library_assembly(target: str, values, memory, stack):
+    """LIBRARY_DIR[:ROUTINE] for a hard run, without torch: the manifest's routines recompiled and
+    checked against their saved program hashes (nclib/manifest.py); the soft-mode tensors, which a
+    hard run does not read, are not loaded."""
+    from nclib.manifest import manifest_assemblies, read_saved
+
+    check_library_target(target, values, memory, stack)
+    path = split_target(target)[0]
+    manifest, _ = read_saved(path)
+    assemblies = {asm.entry: asm for asm in manifest_assemblies(manifest, where=path)}
+    return assemblies[pick_routine(target, list(assemblies))]
 
 
 def compile_file(target: str, values, memory, stack):
@@ -176,20 +199,17 @@ def cmd_compile(a) -> None:
 
 
 def cmd_run(a) -> None:
-    if not a.soft and not Path(split_target(a.target)[0]).is_dir():
-        from nclib.call import call_hard  # hard mode on a source file: no torch (nclib/call.py)
+    if not a.soft:  # hard mode: no torch (nclib/call.py)
+        from nclib.call import call_hard
 
-        asm = compile_file(a.target, a.values, a.memory, a.stack)
+        load = library_assembly if Path(split_target(a.target)[0]).is_dir() else compile_file
+        asm = load(a.target, a.values, a.memory, a.stack)
         print(call_hard(asm, parse_args(asm, a.args), a.max_steps or 1_000_000))
         return
     prog = load_program(a.target, a.values, a.memory, a.stack)
-    args = parse_args(prog, a.args)
-    if a.soft:
-        res = run_soft(prog, args, a.max_steps)
-        print(show(prog, res, "soft"))
-        print(f"steps {float(res.steps[0]):.1f}, halted mass {float(res.halted[0]):.6f}")
-    else:
-        print(prog(*args, max_steps=a.max_steps or 1_000_000))
+    res = run_soft(prog, parse_args(prog, a.args), a.max_steps)
+    print(show(prog, res, "soft"))
+    print(f"steps {float(res.steps[0]):.1f}, halted mass {float(res.halted[0]):.6f}")
 
 
 def cmd_disasm(a) -> None:

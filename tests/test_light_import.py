@@ -163,3 +163,18 @@ def test_run_of_a_source_file_needs_neither_torch_nor_numba(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     lines = res.stdout.strip().splitlines()
     assert lines[0] == "144" and lines[1].startswith("; fib:") and lines[-1] == "[]", res.stdout
+
+
+def test_hard_run_of_a_saved_library_needs_neither_torch_nor_numba(tmp_path):
+    """`nclib run LIBRARY_DIR[:ROUTINE] ARGS` recompiles the routine from the manifest, checks its
+    program hash (nclib/manifest.py) and runs it interpreted: no torch."""
+    src = tmp_path / "g.py"
+    src.write_text("def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n")
+    made = run_python("import sys, nclib.cli; nclib.cli.main(['compile', sys.argv[1], '-o', sys.argv[2]])",
+                      str(src), str(tmp_path / "lib"))
+    assert made.returncode == 0, made.stderr[-3000:]
+    code = ("import sys, nclib.cli; nclib.cli.main(['run', sys.argv[1] + ':gcd', '84', '120']); "
+            "print(sorted(m for m in ('torch', 'numba', 'transformers', 'triton') if m in sys.modules))")
+    res = run_python(code, str(tmp_path / "lib"))
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.split() == ["12", "[]"], res.stdout
