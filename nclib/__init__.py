@@ -14,6 +14,7 @@ import sys
 import threading
 import warnings
 
+from nclib.lazy import lazy_exports
 from nclib.errors import (CompileError, LibraryError, MachineFault, NclibError, Problem, RoutineError, StepLimitError,
                           ValueRangeError)
 
@@ -40,21 +41,9 @@ __all__ = [
 
 # Imported on first access: nclib.program and nclib.library import torch, nclib.model transformers.
 # (`nclib run FILE.py:f ...` compiles and runs without either: nclib.compiler, nclib.call.)
-_LAZY_EXPORTS = {"ExecResult": "nclib.program", "Program": "nclib.program", "compile": "nclib.program",
-                 "Library": "nclib.library", "stdlib": "nclib.library",
-                 "NCLlamaConfig": "nclib.model", "NCLlamaForCausalLM": "nclib.model"}
-
-
-def __getattr__(name: str):
-    if name in _LAZY_EXPORTS:
-        value = getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nclib' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY_EXPORTS))
+__getattr__, __dir__, _ = lazy_exports(globals(), {"program": ("ExecResult", "Program", "compile"),
+                                                     "library": ("Library", "stdlib"),
+                                                     "model": ("NCLlamaConfig", "NCLlamaForCausalLM")})
 
 
 def _register_model() -> None:

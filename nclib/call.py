@@ -25,7 +25,7 @@ import numpy as np
 
 from nclib.errors import MachineFault, NonHaltingError, RoutineError, StepLimitError, ValueRangeError
 from nclib.machine.isa import FAULT_NAMES, FAULT_NO_HALT, FAULT_RAISE, HALT_LINE, RV
-from nclib.machine.state import HARD_FIELDS, place_arguments
+from nclib.machine.state import HARD_FIELDS, list_layout, place_arguments
 
 __all__ = ["COLD_STEPS", "UNCACHED_COLD_STEPS", "call_hard", "compiled_loop_cached", "check_call_args", "check_value", "enclosing_loop", "raise_fault", "run_arrays"]
 
@@ -70,17 +70,9 @@ def check_value(asm, param: str, x: int) -> None:
 def initial_arrays(asm, args: list) -> tuple[list, list[int]]:
     """(the HARD_FIELDS arrays of a batch of one, each list argument's base cell) for checked
     `args`: the layout `Program.execute` uses (lists in order from cell 0, then the heap)."""
-    layout, parsed, offset = [], [], 0
-    for kind, arg in zip(asm.param_kinds, args):
-        if kind == "list":
-            layout.append(offset)
-            offset += max(len(arg), 1) + 1  # an empty list keeps one (unused) element cell, as in execute
-            parsed.append((np.array([list(arg) or [0]], dtype=np.int64), np.array([len(arg)], dtype=np.int64)))
-        else:
-            parsed.append(int(arg))
-    if offset > asm.memory:
-        raise ValueError(f"{asm.entry}: the list arguments need {offset} memory cells (lengths + elements) but "
-                         f"memory={asm.memory}; compile with a larger memory= (and a value window reaching it)")
+    parsed = [(np.array([list(arg) or [0]], dtype=np.int64), np.array([len(arg)], dtype=np.int64)) if kind == "list"
+              else int(arg) for kind, arg in zip(asm.param_kinds, args)]  # an empty list keeps one unused cell, as in execute
+    layout, offset = list_layout(asm, [p[0].shape[1] for kind, p in zip(asm.param_kinds, parsed) if kind == "list"])
     placement = place_arguments(asm.param_registers, list(asm.param_kinds), parsed, layout, offset)
     R, A, K = asm.n_regs, asm.memory, asm.stack
     regs = np.zeros((1, R + len(asm.consts)), dtype=np.int64)
@@ -100,12 +92,23 @@ def initial_arrays(asm, args: list) -> tuple[list, list[int]]:
     return arrays, layout
 
 
+HARD_BACKENDS = ("auto", "compiled", "torch")
+
+
+def hard_choice() -> str:
+    """NCLIB_HARD (default "auto"), one of HARD_BACKENDS, else a ValueError naming it."""
+    choice = os.environ.get("NCLIB_HARD", "auto")
+    if choice not in HARD_BACKENDS:
+        raise ValueError(f"NCLIB_HARD={choice!r}: expected one of {', '.join(HARD_BACKENDS)}")
+    return choice
+
+
 def run_arrays(asm, arrays: list, max_steps: int, cycles: bool = True) -> None:
     """Run the batch in `arrays` (HARD_FIELDS, numpy, changed in place) on the machine NCLIB_HARD
     picks; auto: the compiled loop once this process has it loaded, else interpreted for up to
     COLD_STEPS element-steps and then compiled (numba's cycle detector restarts there, which
     changes only the step count at which a non-halting element is caught)."""
-    choice = os.environ.get("NCLIB_HARD", "auto")
+    choice = hard_choice()
     if choice == "torch":
         import torch
 
@@ -116,8 +119,6 @@ def run_arrays(asm, arrays: list, max_steps: int, cycles: bool = True) -> None:
         for a, name in zip(arrays, HARD_FIELDS):
             a[...] = getattr(state, name).numpy()
         return
-    if choice not in ("auto", "compiled"):
-        raise ValueError(f"NCLIB_HARD={choice!r}: expected one of auto, compiled, torch")
     loaded = sys.modules.get("nclib.machine.compiled")
     if choice == "auto" and not (loaded is not None and loaded.warm()):
         from nclib.machine.interp import run_interpreted

@@ -17,7 +17,7 @@ from nclib.errors import ArgumentError, ValueRangeError
 from nclib.machine.hard import run_hard
 from nclib.machine.isa import FAULT_NO_HALT, HALT_LINE, RV
 from nclib.machine.soft import SoftTables, run_soft, soft_parameters
-from nclib.machine.state import initial_hard_state, initial_soft_state, place_arguments
+from nclib.machine.state import initial_hard_state, initial_soft_state, list_layout, place_arguments
 from nclib.memory import check_bytes, check_soft_run
 from nclib.options import MODES, check_int as _check_int, check_unit as _check_unit
 
@@ -199,7 +199,7 @@ class Program:
                     if isinstance(x, bool) or not isinstance(x, int):
                         raise ArgumentError(f"argument {name} of {self.name} must be {'a list of ints' if kind == 'list' else 'an int'}, "
                                             f"got {arg!r}")
-                    self._check_python_value(name, x)
+                    check_value(self.asm, name, x)
         if mode != "hard":
             rows = len(calls) * sum(max(1, max(len(args[k]) for args in calls)) + 1 if kind == "list" else 1
                                     for k, kind in enumerate(self.param_kinds))
@@ -247,9 +247,6 @@ class Program:
             return [wrap(values(res.value[b, :int(res.lengths[b])])) for b in range(B)]
         return [[values(lst[b, :int(n[b])]) for lst, n in zip(res.lists, res.list_lengths)] for b in range(B)]
 
-    def _check_python_value(self, name: str, x: int) -> None:
-        check_value(self.asm, name, x)
-
     def raise_for_fault(self, res: ExecResult, b: int) -> None:
         """Raise the error that hard-mode batch element b ran into, naming the source line (`call.raise_fault`)."""
         raise_fault(self.asm, int(res.overflow_line[b]), int(res.overflow_value[b]), int(res.fault[b]), int(res.fault_line[b]),
@@ -282,15 +279,7 @@ class Program:
             return execute_worlds(self, args, top_k=top_k, max_steps=max_steps or 1_000_000)
         soft = mode == "soft"
         parsed, B, device, dtype = self._parse(args, soft)
-        A, V, lo, R = self.memory, self.V, self.lo, self.asm.n_regs
-        layout, offset = [], 0
-        for kind, arg in zip(self.param_kinds, parsed):
-            if kind == "list":
-                layout.append(offset)
-                offset += arg[0].shape[1] + 1
-        if offset > A:
-            raise ValueError(f"{self.name}: the list arguments need {offset} memory cells (lengths + elements) but memory={A}; "
-                             f"compile with a larger memory= (and a value window reaching it)")
+        layout, offset = list_layout(self.asm, [arg[0].shape[1] for kind, arg in zip(self.param_kinds, parsed) if kind == "list"])
         if soft:
             grad = torch.is_grad_enabled() and (
                 any(t.requires_grad for t in (self._tensors or {}).values())

@@ -13,17 +13,8 @@ them; the names below are imported on first access, so building the `nclib` comm
 imports `nclib.algeval.cli`) loads none of them.
 """
 
-import importlib
+from nclib.lazy import lazy_exports
 
-_EXPORTS = {"aggregate": "compare", "candidate_traces": "compare", "model_graph_traces": "compare",
-            "score_against_candidates": "compare", "score_traces": "compare", "TRACE_SPECS": "traces",
-            "TraceSpec": "traces", "machine_events": "traces", "reference_events": "traces", "visit_order": "traces"}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'nclib.algeval' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"nclib.algeval.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__, __all__ = lazy_exports(globals(), {
+    "compare": ("aggregate", "candidate_traces", "model_graph_traces", "score_against_candidates", "score_traces"),
+    "traces": ("TRACE_SPECS", "TraceSpec", "machine_events", "reference_events", "visit_order")})

@@ -12,7 +12,7 @@ the compiler without loading the machines (which import the compiler).
 
 from __future__ import annotations
 
-import importlib
+from nclib.lazy import lazy_exports
 
 _EXPORTS = {
     "isa": ("ALU_BINARY", "ALU_UNARY", "ARITHMETIC", "COMPARISONS", "FAULT_DIVZERO", "FAULT_INDEX", "FAULT_MEMORY",
@@ -23,13 +23,4 @@ _EXPORTS = {
     "hard": ("CycleDetector", "enclosing_loop", "hard_step", "run_hard"),
     "soft": ("SoftTables", "binary_table", "prune_mass", "run_soft", "soft_parameters", "soft_step"),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module 'nclib.machine' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"nclib.machine.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__, __all__ = lazy_exports(globals(), _EXPORTS)

@@ -8,7 +8,6 @@ compiled interpreter (`compiled.py`), which gives the same state element by elem
 from __future__ import annotations
 
 import importlib.util
-import os
 from typing import TYPE_CHECKING
 
 import torch
@@ -17,7 +16,7 @@ from nclib.machine.isa import (ALU_BINARY, ALU_UNARY, ARITHMETIC, F_A, F_B, F_C,
                                FAULT_DIVZERO, FAULT_INDEX, FAULT_MEMORY, FAULT_NO_HALT, FAULT_NO_RETURN, FAULT_RAISE,
                                FAULT_STACK, HALT_LINE, HP, INT64_GUARD, INT64_GUARD_INT, OP, OPCODES, RV,
                                WRITES_REGISTER, check_implemented)
-from nclib.call import enclosing_loop  # noqa: F401  (exported as nclib.machine.enclosing_loop)
+from nclib.call import enclosing_loop, hard_choice  # noqa: F401  (enclosing_loop: exported as nclib.machine.enclosing_loop)
 from nclib.machine.state import HARD_FIELDS, HardState
 
 if TYPE_CHECKING:
@@ -214,7 +213,6 @@ class CycleDetector:
         return tensors
 
 
-HARD_BACKENDS = ("auto", "compiled", "torch")
 
 
 def hard_backend(device: torch.device, trace: list | None) -> str:
@@ -224,9 +222,7 @@ def hard_backend(device: torch.device, trace: list | None) -> str:
     non-halting element's step count then depends on where the cycle detector restarted);
     NCLIB_HARD=torch forces the torch
     step (the reference, and the path on GPUs); NCLIB_HARD=compiled refuses what it cannot run."""
-    choice = os.environ.get("NCLIB_HARD", "auto")
-    if choice not in HARD_BACKENDS:
-        raise ValueError(f"NCLIB_HARD={choice!r}: expected one of {', '.join(HARD_BACKENDS)}")
+    choice = hard_choice()
     if choice == "torch":
         return "torch"
     have_numba = importlib.util.find_spec("numba") is not None  # (without importing it: 0.2 s)

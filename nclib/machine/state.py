@@ -1,9 +1,10 @@
 """The machine's starting state, for both modes, from one placement of the entry's arguments.
 
-Hard state: one int64 tensor per field, batch first, shared by the torch and the compiled hard
-interpreters (`hard.py`, `compiled.py`). Soft state: the same layout with every value a
-distribution over the V window entries and ip / sp distributions (`soft.py`). Both are built from
-`place_arguments`, so the two modes cannot disagree about where an argument goes: a scalar in its
+Hard state: one int64 array per field (HARD_FIELDS), batch first: torch tensors for the torch
+step (`hard.py`), numpy arrays for the per-element loop (`interp.py`, compiled by `compiled.py`)
+and one call (`nclib/call.py`). Soft state: the same layout with every value a distribution over
+the V window entries and ip / sp distributions (`soft.py`). All are built from `list_layout` and
+`place_arguments`, so no two of them can disagree about where an argument goes: a scalar in its
 parameter register; a list at its base cell (the length, then the elements) with the base address
 in the parameter register; the heap pointer past the last list.
 """
@@ -11,8 +12,12 @@ in the parameter register; the heap pointer past the last list.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nclib.machine.isa import HP
+
+if TYPE_CHECKING:  # torch is imported where a tensor state is built: numpy callers never load it
+    import torch
 
 
 @dataclass
@@ -37,6 +42,20 @@ HARD_FIELDS = ("regs", "mem", "stack_regs", "stack_ret", "sp", "ip", "steps", "f
 class Placement:
     registers: list  # (register, int | tensor): scalar arguments as given ([B] values or [B, V] distributions), list bases, HP
     blocks: list  # (base cell, lengths [B] int64, values [B, L] or [B, L, V]): each list argument's cells
+
+
+def list_layout(asm, widths: list[int]) -> tuple[list[int], int]:
+    """(the base cell of each list argument, the first free cell) for list arguments holding
+    `widths` element cells each: in order from cell 0, each its length cell then its elements.
+    ValueError naming the need when they do not fit the memory."""
+    layout, offset = [], 0
+    for width in widths:
+        layout.append(offset)
+        offset += width + 1
+    if offset > asm.memory:
+        raise ValueError(f"{asm.entry}: the list arguments need {offset} memory cells (lengths + elements) but "
+                         f"memory={asm.memory}; compile with a larger memory= (and a value window reaching it)")
+    return layout, offset
 
 
 def place_arguments(param_registers: list[int], param_kinds: list[str], parsed: list, layout: list[int], heap: int) -> Placement:

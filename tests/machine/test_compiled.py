@@ -64,12 +64,17 @@ def random_state(rng: random.Random, asm, B: int) -> HardState:
                      torch.full((B,), -1), zeros.clone())
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_random_programs_agree(seed, monkeypatch):
+def random_case(seed: int) -> tuple[random.Random, object]:
+    """(the generator, a random program) for `seed`: windows signed and unsigned, sizes at random."""
     rng = random.Random(seed)
     lo, V = rng.choice([(0, 16), (-8, 16), (-100, 256)])
-    asm = random_program(rng, P=rng.randrange(5, 24), R=rng.randrange(3, 7), C=rng.randrange(1, 4),
-                         A=rng.randrange(2, 12), K=rng.randrange(1, 5), lo=lo, V=V)
+    return rng, random_program(rng, P=rng.randrange(5, 24), R=rng.randrange(3, 7), C=rng.randrange(1, 4),
+                               A=rng.randrange(2, 12), K=rng.randrange(1, 5), lo=lo, V=V)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_programs_agree(seed, monkeypatch):
+    rng, asm = random_case(seed)
     state = random_state(rng, asm, B=64)
     monkeypatch.setenv("NCLIB_HARD", "torch")
     for cycles in (True, False):
@@ -82,10 +87,7 @@ def test_random_programs_agree(seed, monkeypatch):
 @pytest.mark.parametrize("seed", range(0, 40, 5))
 def test_random_programs_agree_interpreted(seed, monkeypatch):
     """The same loop as plain Python (what a single call starts on) computes what the torch step does."""
-    rng = random.Random(seed)
-    lo, V = rng.choice([(0, 16), (-8, 16), (-100, 256)])
-    asm = random_program(rng, P=rng.randrange(5, 24), R=rng.randrange(3, 7), C=rng.randrange(1, 4),
-                         A=rng.randrange(2, 12), K=rng.randrange(1, 5), lo=lo, V=V)
+    rng, asm = random_case(seed)
     state = random_state(rng, asm, B=16)
     monkeypatch.setenv("NCLIB_HARD", "torch")
     for cycles in (True, False):
@@ -122,10 +124,7 @@ def test_random_programs_exercise_every_outcome(monkeypatch):
     monkeypatch.setenv("NCLIB_HARD", "torch")
     faults, overflowed, halted = set(), 0, 0
     for seed in range(12):
-        rng = random.Random(seed)
-        lo, V = rng.choice([(0, 16), (-8, 16), (-100, 256)])
-        asm = random_program(rng, P=rng.randrange(5, 24), R=rng.randrange(3, 7), C=rng.randrange(1, 4),
-                             A=rng.randrange(2, 12), K=rng.randrange(1, 5), lo=lo, V=V)
+        rng, asm = random_case(seed)
         res = run_compiled(asm, random_state(rng, asm, B=64), 150)
         faults |= set(res.fault.tolist())
         overflowed += int((res.overflow_line >= 0).sum())

@@ -82,6 +82,16 @@ def step_and_grads(module, prog, prm, state, weights, exact_constants=None):
     return [o.detach() for o in out], [torch.zeros_like(t) if gr is None else gr for gr, t in zip(grads, wrt)]
 
 
+def assert_step_matches(prog, prm, state, weights, rtol: float, what: str):
+    """One step of the soft machine and of the frozen reference: equal values and gradients;
+    returns the soft step's (values, gradients)."""
+    got = step_and_grads(soft, prog, prm, state, weights)
+    want = step_and_grads(reference, prog, prm, state, weights)
+    assert_match(got[0], want[0], rtol, f"{what} values")
+    assert_match(got[1], want[1], rtol, f"{what} gradients")
+    return got
+
+
 def assert_match(got, want, rtol: float, what: str):
     for i, (x, y) in enumerate(zip(got, want)):
         scale = float(y.abs().max()) if y.numel() else 0.0
@@ -109,10 +119,7 @@ def test_step_matches_reference_with_frozen_program(label, prog, dtype, rtol):
     state = random_state(prog, 3, dtype, seed=1)
     g = torch.Generator().manual_seed(2)
     weights = [torch.randn(x.shape, generator=g, dtype=torch.float64).to(dtype) for x in state[:5]]
-    got = step_and_grads(soft, prog, prm, state, weights)
-    want = step_and_grads(reference, prog, prm, state, weights)
-    assert_match(got[0], want[0], rtol, f"{label} values")
-    assert_match(got[1], want[1], rtol, f"{label} gradients")
+    assert_step_matches(prog, prm, state, weights, rtol, label)
 
 
 @pytest.mark.parametrize("label,prog", PROGRAMS, ids=[label for label, _ in PROGRAMS])
@@ -125,19 +132,13 @@ def test_step_matches_reference_with_trained_or_edited_program(label, prog):
     weights = [torch.randn(x.shape, generator=g, dtype=dtype) for x in state[:5]]
     trained = params(prog, dtype, train=True)
     assert not soft.SoftTables(prog.asm, torch.device("cpu")).exact_constants(trained)
-    got = step_and_grads(soft, prog, trained, state, weights)
-    want = step_and_grads(reference, prog, trained, state, weights)
+    got = assert_step_matches(prog, trained, state, weights, 1e-9, f"{label} (trained; gradients incl. program tensors)")
     assert len(got[1]) == 5 + len(trained)
-    assert_match(got[0], want[0], 1e-9, f"{label} values (trained)")
-    assert_match(got[1], want[1], 1e-9, f"{label} gradients incl. program tensors (trained)")
 
     edited = params(prog, dtype)
     edited["consts"] = edited["consts"] * 0.5 + 0.5 / prog.V  # e.g. a checkpoint with trained constants
     assert not soft.SoftTables(prog.asm, torch.device("cpu")).exact_constants(edited)
-    got = step_and_grads(soft, prog, edited, state, weights)
-    want = step_and_grads(reference, prog, edited, state, weights)
-    assert_match(got[0], want[0], 1e-9, f"{label} values (edited constants)")
-    assert_match(got[1], want[1], 1e-9, f"{label} gradients (edited constants)")
+    assert_step_matches(prog, edited, state, weights, 1e-9, f"{label} (edited constants)")
 
 
 def test_exact_constants_checks_the_selector_and_the_constant():
@@ -157,10 +158,7 @@ def test_exact_constants_checks_the_selector_and_the_constant():
     state = random_state(prog, 2, torch.float64, seed=5)
     weights = [torch.ones_like(x) for x in state[:5]]
     shifted64 = {k: v.double() for k, v in shifted.items()}
-    got = step_and_grads(soft, prog, shifted64, state, weights)
-    want = step_and_grads(reference, prog, shifted64, state, weights)
-    assert_match(got[0], want[0], 1e-9, "values (shifted constant)")
-    assert_match(got[1], want[1], 1e-9, "gradients (shifted constant)")
+    assert_step_matches(prog, shifted64, state, weights, 1e-9, "(shifted constant)")
 
 
 @pytest.mark.parametrize("label,prog", PROGRAMS[2:], ids=[label for label, _ in PROGRAMS[2:]])
@@ -173,10 +171,7 @@ def test_kernel_path_split_matches_reference(label, prog, monkeypatch):
     state = random_state(prog, 2, dtype, seed=6)
     g = torch.Generator().manual_seed(7)
     weights = [torch.randn(x.shape, generator=g, dtype=dtype) for x in state[:5]]
-    got = step_and_grads(soft, prog, prm, state, weights)
-    want = step_and_grads(reference, prog, prm, state, weights)
-    assert_match(got[0], want[0], 1e-9, f"{label} values")
-    assert_match(got[1], want[1], 1e-9, f"{label} gradients")
+    assert_step_matches(prog, prm, state, weights, 1e-9, label)
 
 
 def test_groups_put_constant_b_lines_first():
