@@ -50,7 +50,8 @@ def router_margins(model, tok, router, texts: list[str], batch_size: int = 8) ->
 
 def decompose(model_dir: str, prompts: list[str], routine: str) -> list[str]:
     """Per prompt, the no-call minus `routine` logit at its last token split into the router's
-    terms: the last hidden state's, the prompt's mean hidden state's, the bias's, the tokens'."""
+    terms: the last hidden state's, the prompt's mean hidden state's (standardized as the router
+    does with nc_router_inputs="standardized"), the bias's, the tokens'."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     import nclib  # noqa: F401
@@ -67,10 +68,13 @@ def decompose(model_dir: str, prompts: list[str], routine: str) -> list[str]:
     for p in prompts:
         with torch.no_grad():
             model(tok(p, return_tensors="pt").input_ids)
-            hidden, mean, ids, prev = seen["args"]
+            hidden, mean, ids, prev = seen["args"][:4]
             rows = lambda t: torch.where((t >= 0) & (t < router.vocab_size), t, router.vocab_size)  # noqa: E731
             lex = router.token(rows(ids[0, -1:]))[0] + router.prev_token(rows(prev[0, -1:]))[0]
-            terms = [W[:, :H] @ hidden[0, -1], W[:, H:] @ mean[0, -1], b, lex]
+            z = torch.cat([hidden[0, -1], mean[0, -1]])
+            if getattr(router, "standardize", False):  # nc_router_inputs="standardized"
+                z = (z - router.feature_mean) * router.feature_var.clamp_min(1e-6).rsqrt()
+            terms = [W[:, :H] @ z[:H], W[:, H:] @ z[H:], b, lex]
         parts = [float(t[0] - t[col]) for t in terms]
         lines.append(f"| ...{p[-60:]!r} | " + " | ".join(f"{x:+.2f}" for x in parts) + f" | {sum(parts):+.2f} |")
     return lines

@@ -38,6 +38,7 @@ from nclib.train.checkpoint import CheckpointError, TrainingState, load_checkpoi
 
 VARIANTS = ("augmented", "baseline")
 SUPERVISION = ("answers", "labels")
+ROUTER_INPUTS = ("raw", "standardized")  # nclib.model.configuration_ncllama.ROUTER_INPUTS (not imported: no transformers here)
 # config fields a rerun may change and still continue the run in output_dir (resume from its checkpoint)
 RESUMABLE_FIELDS = ("steps", "eval_every", "checkpoint_every", "final_eval_n", "save_final", "output_dir")
 # what a run writes into output_dir (all of it removed by `overwrite`)
@@ -159,6 +160,7 @@ class RecipeConfig:
     # ablation: each row's routine and argument positions supervise router and reader; hard machine mode)
     supervision: str = "answers"
     worlds_top_k: int = 16  # supervision answers: worlds enumerated per routine and call
+    router_inputs: str = "raw"  # augmented only: the router's hidden-state inputs, "raw" or "standardized" (nc_router_inputs)
     tasks: list = field(default_factory=lambda: ["sort", "add"])  # from nclib.tasks.TASKS; ignored with `dataset`
     # a user's (prompt, answer) dataset instead of the tasks: the fields of nclib.userdata.DatasetSpec
     # (path, name, prompt_column, answer_column, size_column, test_fraction, train_split, test_splits)
@@ -240,6 +242,8 @@ class RecipeConfig:
         for name in ("model", "data_dir", "output_dir"):
             if not getattr(self, name).strip():
                 raise ConfigError(f"{where}: {name} must not be empty")
+        if self.router_inputs not in ROUTER_INPUTS:
+            raise ConfigError(f"{where}: router_inputs must be one of {ROUTER_INPUTS}, got {self.router_inputs!r}")
         if self.supervision not in SUPERVISION:
             raise ConfigError(f"{where}: supervision must be one of {SUPERVISION}, got {self.supervision!r}")
         if self.variant not in VARIANTS:
@@ -401,6 +405,7 @@ class FinetuneRecipe:
                 mode = {"nc_machine_mode": "worlds", "nc_worlds_top_k": self.cfg.worlds_top_k}
             else:
                 mode = {"nc_machine_mode": "hard"}
+            mode["nc_router_inputs"] = self.cfg.router_inputs
             if library:
                 model = library.augment(base, tok, **mode)
             else:

@@ -12,6 +12,7 @@ WRITER_KINDS = ("tape", "value_head")
 MACHINE_MODES = ("soft", "hard", "worlds")
 NUMBER_STYLES = ("chunk3", "digits")
 ARG_KINDS = ("int", "list")
+ROUTER_INPUTS = ("raw", "standardized")
 
 
 @strict
@@ -72,6 +73,9 @@ class NCLlamaConfig(LlamaConfig):
     # Initial router bias toward "no call" (router weights start at zero, so an untrained
     # module never fires and the wrapped model equals its base) and initial writer gate bias.
     nc_router_no_call_bias: float = 8.0
+    # The router's hidden-state inputs: "raw" (as the backbone gives them) or "standardized" (per
+    # feature, with running statistics taken in training and saved with the model; nclib/model/README.md).
+    nc_router_inputs: str = "raw"
     nc_writer_gate_bias: float = 8.0
     # How the machine runs the routine: "soft" (differentiable distributions over the value window,
     # gradients flow into the arguments and, with nc_train_library, the program) or "hard" (exact
@@ -112,6 +116,8 @@ class NCLlamaConfig(LlamaConfig):
             raise ValueError(unknown_field_message(unknown[0]))
         if self.nc_writer not in WRITER_KINDS:
             raise ValueError(f"nc_writer must be one of {WRITER_KINDS}, got {self.nc_writer!r}")
+        if self.nc_router_inputs not in ROUTER_INPUTS:
+            raise ValueError(f"nc_router_inputs must be one of {ROUTER_INPUTS}, got {self.nc_router_inputs!r}")
         if self.nc_machine_mode not in MACHINE_MODES:
             raise ValueError(f"nc_machine_mode must be one of {MACHINE_MODES}, got {self.nc_machine_mode!r}")
         if self.nc_writer == "value_head" and self.nc_machine_mode != "soft":

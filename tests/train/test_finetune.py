@@ -228,6 +228,23 @@ def test_bad_supervision_is_named(tmp_path, data_dir):
         tiny(tmp_path, data_dir, supervision="weak")
 
 
+def test_bad_router_inputs_are_named(tmp_path, data_dir):
+    with pytest.raises(ConfigError, match="router_inputs must be one of .* got 'whitened'"):
+        tiny(tmp_path, data_dir, router_inputs="whitened")
+
+
+def test_standardized_router_inputs_reach_the_saved_model(tmp_path, data_dir):
+    from transformers import AutoModelForCausalLM
+
+    import nclib  # noqa: F401  (registers the NCLlama classes)
+
+    cfg = tiny(tmp_path, data_dir, steps=2, eval_every=0, final_eval_n=0, checkpoint_every=0, router_inputs="standardized")
+    recipe_main_cfg(cfg)
+    model = AutoModelForCausalLM.from_pretrained(Path(cfg.output_dir) / "final")
+    assert model.config.nc_router_inputs == "standardized"
+    assert int(model.reasoning.router.feature_updates) == 2  # one update per training forward
+
+
 @pytest.mark.parametrize("supervision", ["answers", "labels"])
 def test_text_rows_carry_no_call(tmp_path, data_dir, supervision):
     """text_ratio mixes ordinary passages into every batch: loss on every token after the first,

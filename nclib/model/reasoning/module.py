@@ -160,7 +160,7 @@ class ReasoningModule(nn.Module):
         vmask = all_valid.to(wdtype)[..., None]  # [B, T_all, 1]
         prefix_mean = ((all_hidden.to(wdtype) * vmask).cumsum(1) / vmask.cumsum(1).clamp_min(1.0))[:, -T:]  # [B, T, H]
         prev_ids = torch.cat([torch.full((B, 1), -1, dtype=torch.long, device=dev), all_ids], 1)[:, -T - 1:-1]  # [B, T]
-        router_logits = self.router(hf, prefix_mean, ids, prev_ids).float()  # [B, T, R + 1]
+        router_logits = self.router(hf, prefix_mean, ids, prev_ids, valid).float()  # [B, T, R + 1]
         no_ids = input_ids is None and state.ids.numel() == 0
         if call is not None:
             self._forced(st, call, router_logits, valid, cols, start_col, all_hidden, all_ids, all_valid, aux, no_ids)

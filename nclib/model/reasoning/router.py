@@ -10,11 +10,25 @@ from ..configuration_ncllama import NCLlamaConfig
 from .state import NCCall
 
 
+# Running statistics of the router's inputs: a cumulative average over the first 1 / MOMENTUM
+# training forwards, then an exponential one (the features drift slowly as LoRA trains).
+MOMENTUM = 0.01
+MIN_VAR = 1e-6
+
+
 class NCRouter(nn.Module):
     """Logits over ["no call", routine_0, ...] from the hidden state, the mean of the hidden states up
     to it (what the prompt is about, whatever its length) and a learned score for the current and
     the previous token (lexical: "the prompt ended with '= '" reads the same at any length).
-    Starts closed (zero weights and token scores, "no call" bias)."""
+    Starts closed (zero weights and token scores, "no call" bias).
+
+    With `nc_router_inputs="standardized"` the two hidden-state inputs are standardized per feature
+    with running statistics (buffers `feature_mean`, `feature_var`: updated by training forwards
+    over the valid positions, fixed in eval mode, saved with the model). The final norm's weight
+    scales a few of the last hidden state's features far above the rest; probes on the frozen
+    backbone route held-out wordings better from standardized features (results/router_probe.md),
+    but the trained five-task and main-job models were not better for it (RESULTS.md §2c), so
+    "raw" is the default."""
 
     def __init__(self, config: NCLlamaConfig):
         super().__init__()
@@ -24,6 +38,11 @@ class NCRouter(nn.Module):
         self.prev_token = nn.Embedding(config.vocab_size + 1, n_out)
         self.vocab_size = config.vocab_size
         self.no_call_bias = config.nc_router_no_call_bias
+        self.standardize = config.nc_router_inputs == "standardized"
+        if self.standardize:
+            self.register_buffer("feature_mean", torch.zeros(2 * config.hidden_size))
+            self.register_buffer("feature_var", torch.ones(2 * config.hidden_size))
+            self.register_buffer("feature_updates", torch.zeros((), dtype=torch.long))
 
     def reset_parameters(self):
         nn.init.zeros_(self.proj.weight)
@@ -32,14 +51,43 @@ class NCRouter(nn.Module):
         nn.init.zeros_(self.prev_token.weight)
         with torch.no_grad():
             self.proj.bias[0] = self.no_call_bias
+            if self.standardize:  # identity statistics, no updates yet
+                self.feature_mean.zero_()
+                self.feature_var.fill_(1.0)
+                self.feature_updates.zero_()
 
-    def forward(self, hidden: torch.Tensor, prefix_mean: torch.Tensor, ids: torch.Tensor, prev_ids: torch.Tensor) -> torch.Tensor:
-        """hidden, prefix_mean: [B, T, H]; ids, prev_ids: [B, T] (-1: unknown) -> [B, T, R + 1]."""
+    @torch.no_grad()
+    def _update_statistics(self, x: torch.Tensor) -> None:
+        """x: [N, 2H] features of the valid positions of one training forward."""
+        if x.shape[0] == 0:
+            return
+        x = x.float()
+        m = max(1.0 / float(self.feature_updates + 1), MOMENTUM)
+        mean, var = x.mean(0), x.var(0, unbiased=False)
+        if int(self.feature_updates) == 0:
+            self.feature_mean.copy_(mean)
+            self.feature_var.copy_(var)
+        else:  # mix the batch's moments in, as a mixture of two distributions
+            delta = mean - self.feature_mean
+            self.feature_var.mul_(1 - m).add_(m * var + m * (1 - m) * delta.square())
+            self.feature_mean.add_(m * delta)
+        self.feature_updates += 1
+
+    def forward(self, hidden: torch.Tensor, prefix_mean: torch.Tensor, ids: torch.Tensor, prev_ids: torch.Tensor,
+                valid: torch.Tensor | None = None) -> torch.Tensor:
+        """hidden, prefix_mean: [B, T, H]; ids, prev_ids: [B, T] (-1: unknown); valid: [B, T] bool
+        (the positions a training forward takes statistics from; None: all) -> [B, T, R + 1]."""
         def rows(t):
             return torch.where((t >= 0) & (t < self.vocab_size), t, self.vocab_size)
 
+        x = torch.cat([hidden, prefix_mean], -1)  # [B, T, 2H]
+        if self.standardize:
+            if self.training:
+                self._update_statistics(x.detach()[valid] if valid is not None else x.detach().flatten(0, -2))
+            scale = self.feature_var.clamp_min(MIN_VAR).rsqrt()
+            x = (x - self.feature_mean.to(x.dtype)) * scale.to(x.dtype)
         lexical = self.token(rows(ids)) + self.prev_token(rows(prev_ids))
-        return self.proj(torch.cat([hidden, prefix_mean], -1)) + lexical.to(hidden.dtype)
+        return self.proj(x) + lexical.to(hidden.dtype)
 
 
 def router_loss(logits: torch.Tensor, valid: torch.Tensor, cols: torch.Tensor, call: NCCall) -> torch.Tensor:
