@@ -161,6 +161,7 @@ class RecipeConfig:
     supervision: str = "answers"
     worlds_top_k: int = 16  # supervision answers: worlds enumerated per routine and call
     router_inputs: str = "raw"  # augmented only: the router's hidden-state inputs, "raw" or "standardized" (nc_router_inputs)
+    router_layer: int | None = None  # augmented only: the decoder layer whose output the router reads (nc_router_layer; None: the last hidden state)
     tasks: list = field(default_factory=lambda: ["sort", "add"])  # from nclib.tasks.TASKS; ignored with `dataset`
     # a user's (prompt, answer) dataset instead of the tasks: the fields of nclib.userdata.DatasetSpec
     # (path, name, prompt_column, answer_column, size_column, test_fraction, train_split, test_splits)
@@ -242,6 +243,8 @@ class RecipeConfig:
         for name in ("model", "data_dir", "output_dir"):
             if not getattr(self, name).strip():
                 raise ConfigError(f"{where}: {name} must not be empty")
+        if self.router_layer is not None and (isinstance(self.router_layer, bool) or not isinstance(self.router_layer, int) or self.router_layer < 1):
+            raise ConfigError(f"{where}: router_layer must be null or a decoder layer >= 1, got {self.router_layer!r}")
         if self.router_inputs not in ROUTER_INPUTS:
             raise ConfigError(f"{where}: router_inputs must be one of {ROUTER_INPUTS}, got {self.router_inputs!r}")
         if self.supervision not in SUPERVISION:
@@ -405,7 +408,7 @@ class FinetuneRecipe:
                 mode = {"nc_machine_mode": "worlds", "nc_worlds_top_k": self.cfg.worlds_top_k}
             else:
                 mode = {"nc_machine_mode": "hard"}
-            mode["nc_router_inputs"] = self.cfg.router_inputs
+            mode.update(nc_router_inputs=self.cfg.router_inputs, nc_router_layer=self.cfg.router_layer)
             if library:
                 model = library.augment(base, tok, **mode)
             else:

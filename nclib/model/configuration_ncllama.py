@@ -76,6 +76,11 @@ class NCLlamaConfig(LlamaConfig):
     # The router's hidden-state inputs: "raw" (as the backbone gives them) or "standardized" (per
     # feature, with running statistics taken in training and saved with the model; nclib/model/README.md).
     nc_router_inputs: str = "raw"
+    # Which hidden states the router reads: None, the last ones (after the final norm, what the
+    # reader and writer read too), or the output of decoder layer k (1 <= k <= num_hidden_layers),
+    # RMS-normalized per position. A layer below the LoRA-adapted ones gives the router features
+    # that training does not move (RESULTS.md §2c).
+    nc_router_layer: int | None = None
     nc_writer_gate_bias: float = 8.0
     # How the machine runs the routine: "soft" (differentiable distributions over the value window,
     # gradients flow into the arguments and, with nc_train_library, the program) or "hard" (exact
@@ -116,6 +121,10 @@ class NCLlamaConfig(LlamaConfig):
             raise ValueError(unknown_field_message(unknown[0]))
         if self.nc_writer not in WRITER_KINDS:
             raise ValueError(f"nc_writer must be one of {WRITER_KINDS}, got {self.nc_writer!r}")
+        if self.nc_router_layer is not None and not (isinstance(self.nc_router_layer, int) and not isinstance(self.nc_router_layer, bool)
+                                                     and 1 <= self.nc_router_layer <= self.num_hidden_layers):
+            raise ValueError(f"nc_router_layer must be None or a layer 1..num_hidden_layers={self.num_hidden_layers}, "
+                             f"got {self.nc_router_layer!r}")
         if self.nc_router_inputs not in ROUTER_INPUTS:
             raise ValueError(f"nc_router_inputs must be one of {ROUTER_INPUTS}, got {self.nc_router_inputs!r}")
         if self.nc_machine_mode not in MACHINE_MODES:

@@ -103,9 +103,19 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         nc_state: the reasoning state of the previous generation step (generate() passes it).
         """
         past_len = cache.get_seq_length() if cache is not None else 0
-        outputs = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                             cache=cache, inputs_embeds=inputs_embeds, use_cache=use_cache, **kwargs)
+        seen = {}
+        handle = None
+        if self.config.nc_router_layer is not None:  # the router reads decoder layer k's output
+            layer = self.model.layers[self.config.nc_router_layer - 1]
+            handle = layer.register_forward_hook(lambda m, a, out: seen.__setitem__("h", out[0] if isinstance(out, tuple) else out))
+        try:
+            outputs = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                                 cache=cache, inputs_embeds=inputs_embeds, use_cache=use_cache, **kwargs)
+        finally:
+            if handle is not None:
+                handle.remove()
         hidden = outputs.last_hidden_state  # [B, T, H]
+        route_hidden = seen.get("h")  # [B, T, H] or None: the router reads `hidden`
         B, T, _ = hidden.shape
         if attention_mask is not None and attention_mask.dim() == 2:
             valid = attention_mask[:, -T:].bool()
@@ -116,7 +126,7 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         if nc_state is not None and past_len == 0:
             nc_state = None  # a fresh prompt
         plan, state, aux = self.reasoning(hidden, input_ids, valid, past_len, nc_call, nc_state,
-                                          keep_history=bool(use_cache) and not self.training)
+                                          keep_history=bool(use_cache) and not self.training, route_hidden=route_hidden)
         if plan.hidden_delta is not None:
             hidden = hidden + plan.hidden_delta
         keep = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) and logits_to_keep > 0 else slice(None)

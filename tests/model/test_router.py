@@ -3,7 +3,7 @@ training, fixed in eval, saved with the model; the raw default has none."""
 
 import pytest
 import torch
-from huggingface_hub.errors import StrictDataclassClassValidationError
+from huggingface_hub.errors import StrictDataclassClassValidationError, StrictDataclassFieldValidationError
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForCausalLM
 
@@ -124,3 +124,34 @@ def test_statistics_are_saved_and_required(standardized, llama_tok, tmp_path):
     save_file(sd, tmp_path / "model.safetensors", metadata={"format": "pt"})
     with pytest.raises(MissingModuleWeightsError, match="reasoning.router.feature_mean"):
         AutoModelForCausalLM.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize("layer", [0, 3])
+def test_bad_router_layer_is_named(layer):
+    with pytest.raises(StrictDataclassClassValidationError, match=f"nc_router_layer must be None or a layer 1..num_hidden_layers=2, got {layer!r}"):
+        NCLlamaConfig(hidden_size=32, num_attention_heads=4, num_hidden_layers=2, nc_router_layer=layer)
+    with pytest.raises(StrictDataclassFieldValidationError, match="nc_router_layer"):  # not an int: the field's type check
+        NCLlamaConfig(hidden_size=32, num_attention_heads=4, num_hidden_layers=2, nc_router_layer="2")
+
+
+def test_router_reads_the_chosen_layer(tiny_base, library, llama_tok):
+    """nc_router_layer=1: the router's hidden input is decoder layer 1's output, RMS-normalized per
+    position; cached generation (the layer's history carried in the state) equals uncached."""
+    torch.manual_seed(1)
+    model = NCLlamaForCausalLM.from_base(tiny_base, library=library, tokenizer=llama_tok, nc_router_layer=1).eval()
+    x, ids, mask = router_inputs(model, llama_tok)
+    with torch.no_grad():
+        h = tiny_base.model(ids, attention_mask=mask, output_hidden_states=True).hidden_states[1][mask.bool()]
+    H = h.shape[-1]
+    want = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + 1e-6)
+    torch.testing.assert_close(x[:, :H], want, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(x[:, :H], torch.zeros_like(x[:, :H]))
+    with torch.no_grad():  # a router that fires somewhere in these prompts
+        model.reasoning.router.proj.weight.normal_(0, 0.5)
+        model.reasoning.router.proj.bias.zero_()
+    ids, mask = encode(llama_tok, ["What is 12+34? Answer:", "Sort: 5 3 1 ->"], left_pad=True)
+    with torch.no_grad():
+        kw = dict(attention_mask=mask, max_new_tokens=6, do_sample=False, pad_token_id=128001)
+        cached, uncached = model.generate(ids, use_cache=True, **kw), model.generate(ids, use_cache=False, **kw)
+        fired = model(ids, attention_mask=mask).nc_fired
+    assert torch.equal(cached, uncached) and bool((fired > 0).any())

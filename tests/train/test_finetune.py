@@ -276,3 +276,9 @@ def test_text_rows_carry_no_call(tmp_path, data_dir, supervision):
 def test_bad_text_ratio_is_named(tmp_path, data_dir, ratio):
     with pytest.raises(ConfigError, match="text_ratio"):
         tiny(tmp_path, data_dir, text_ratio=ratio)
+
+
+@pytest.mark.parametrize("layer", [0, "22", True])
+def test_bad_router_layer_is_named(tmp_path, data_dir, layer):
+    with pytest.raises(ConfigError, match=f"router_layer must be null or a decoder layer >= 1, got {layer!r}"):
+        tiny(tmp_path, data_dir, router_layer=layer)

@@ -130,14 +130,16 @@ class ReasoningModule(nn.Module):
             else torch.zeros(B, 0, 0, device=device),
             fired=z.clone(), kept=torch.zeros(B, dtype=torch.bool, device=device), not_before=z.clone(),
             args=[None] * B,
+            route_hidden=torch.zeros(B, 0, H, device=device, dtype=dtype) if self.config.nc_router_layer is not None else None,
         )
 
     # --- forward ----------------------------------------------------------------------------
 
     def forward(self, hidden, input_ids, valid, start_col: int, call: NCCall | None = None,
-                state: CallState | None = None, keep_history: bool = True):
+                state: CallState | None = None, keep_history: bool = True, route_hidden=None):
         """hidden: [B, T, H] last hidden states of the new columns start_col..start_col+T-1;
-        input_ids: [B, T] or None; valid: [B, T] bool.
+        input_ids: [B, T] or None; valid: [B, T] bool; route_hidden: [B, T, H] decoder layer
+        `nc_router_layer`'s output for the router (None: the router reads `hidden`).
 
         Returns (WritePlan, CallState, aux losses dict). Only the new columns are written.
         """
@@ -155,12 +157,20 @@ class ReasoningModule(nn.Module):
         aux = {}
         st = replace(state, args=list(state.args))
 
-        # running mean of the (valid) hidden states up to each new column: history included, so the
+        all_route = None
+        if self.config.nc_router_layer is not None:
+            if route_hidden is None:
+                raise ValueError(f"nc_router_layer={self.config.nc_router_layer}: the module needs that layer's output (route_hidden)")
+            rh = route_hidden.to(wdtype)  # RMS-normalized per position: the residual stream's scale grows with depth
+            rh = rh * torch.rsqrt(rh.float().pow(2).mean(-1, keepdim=True) + 1e-6).to(wdtype)
+            all_route = torch.cat([state.route_hidden.to(wdtype), rh], 1)  # [B, T_all, H]
+        route_all = all_hidden if all_route is None else all_route
+        # running mean of the (valid) router inputs up to each new column: history included, so the
         # cached generation sees the same value as one forward over the whole sequence
         vmask = all_valid.to(wdtype)[..., None]  # [B, T_all, 1]
-        prefix_mean = ((all_hidden.to(wdtype) * vmask).cumsum(1) / vmask.cumsum(1).clamp_min(1.0))[:, -T:]  # [B, T, H]
+        prefix_mean = ((route_all.to(wdtype) * vmask).cumsum(1) / vmask.cumsum(1).clamp_min(1.0))[:, -T:]  # [B, T, H]
         prev_ids = torch.cat([torch.full((B, 1), -1, dtype=torch.long, device=dev), all_ids], 1)[:, -T - 1:-1]  # [B, T]
-        router_logits = self.router(hf, prefix_mean, ids, prev_ids, valid).float()  # [B, T, R + 1]
+        router_logits = self.router(route_all[:, -T:].to(wdtype), prefix_mean, ids, prev_ids, valid).float()  # [B, T, R + 1]
         no_ids = input_ids is None and state.ids.numel() == 0
         if call is not None:
             self._forced(st, call, router_logits, valid, cols, start_col, all_hidden, all_ids, all_valid, aux, no_ids)
@@ -169,9 +179,9 @@ class ReasoningModule(nn.Module):
         if "_remainders" in aux:  # soft runs of this forward (one per routine and firing round)
             aux["remainder"] = torch.cat(aux.pop("_remainders")).mean()
         if keep_history:
-            st.hidden, st.ids, st.valid = all_hidden, all_ids, all_valid
+            st.hidden, st.ids, st.valid, st.route_hidden = all_hidden, all_ids, all_valid, all_route
         else:
-            st.hidden, st.ids, st.valid = state.hidden, state.ids, state.valid
+            st.hidden, st.ids, st.valid, st.route_hidden = state.hidden, state.ids, state.valid, state.route_hidden
         return plan_writes(self, st, hidden, hf, cols, all_ids, all_valid), st, aux
 
     def _forced(self, st: CallState, call: NCCall, router_logits, valid, cols, start_col, all_hidden, all_ids, all_valid, aux, no_ids):

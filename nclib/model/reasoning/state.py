@@ -64,6 +64,7 @@ class CallState:
     kept: torch.Tensor  # [B] bool: the token after the trigger confirmed the call (or it was forced)
     not_before: torch.Tensor  # [B] first column where the router may fire (after a dropped call)
     args: list  # per example the (most probable world's) arguments as Python values, or None (no call)
+    route_hidden: torch.Tensor | None = None  # [B, T, H] the router's hidden states so far (nc_router_layer), else None
 
 
 @dataclass
