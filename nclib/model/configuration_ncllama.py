@@ -73,6 +73,7 @@ class NCLlamaConfig(LlamaConfig):
     # Initial router bias toward "no call" (router weights start at zero, so an untrained
     # module never fires and the wrapped model equals its base) and initial writer gate bias.
     nc_router_no_call_bias: float = 8.0
+    nc_writer_gate_bias: float = 8.0
     # The router's hidden-state inputs: "raw" (as the backbone gives them) or "standardized" (per
     # feature, with running statistics taken in training and saved with the model; nclib/model/README.md).
     nc_router_inputs: str = "raw"
@@ -81,7 +82,6 @@ class NCLlamaConfig(LlamaConfig):
     # RMS-normalized per position. A layer below the LoRA-adapted ones gives the router features
     # that training does not move (RESULTS.md §2c).
     nc_router_layer: int | None = None
-    nc_writer_gate_bias: float = 8.0
     # How the machine runs the routine: "soft" (differentiable distributions over the value window,
     # gradients flow into the arguments and, with nc_train_library, the program) or "hard" (exact
     # int64 execution of the argmax arguments: any window size, no gradient through the run; the

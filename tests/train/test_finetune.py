@@ -228,6 +228,13 @@ def test_bad_supervision_is_named(tmp_path, data_dir):
         tiny(tmp_path, data_dir, supervision="weak")
 
 
+def test_router_inputs_match_the_model_config():
+    from nclib.model import configuration_ncllama
+    from nclib.train.finetune import ROUTER_INPUTS
+
+    assert ROUTER_INPUTS == configuration_ncllama.ROUTER_INPUTS  # the recipe keeps its own copy (no transformers import)
+
+
 def test_bad_router_inputs_are_named(tmp_path, data_dir):
     with pytest.raises(ConfigError, match="router_inputs must be one of .* got 'whitened'"):
         tiny(tmp_path, data_dir, router_inputs="whitened")

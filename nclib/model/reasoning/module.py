@@ -157,20 +157,19 @@ class ReasoningModule(nn.Module):
         aux = {}
         st = replace(state, args=list(state.args))
 
-        all_route = None
+        route_new, route_all, all_route = hf, all_hidden, None  # the router's inputs: new columns, all columns
         if self.config.nc_router_layer is not None:
             if route_hidden is None:
                 raise ValueError(f"nc_router_layer={self.config.nc_router_layer}: the module needs that layer's output (route_hidden)")
             rh = route_hidden.to(wdtype)  # RMS-normalized per position: the residual stream's scale grows with depth
-            rh = rh * torch.rsqrt(rh.float().pow(2).mean(-1, keepdim=True) + 1e-6).to(wdtype)
-            all_route = torch.cat([state.route_hidden.to(wdtype), rh], 1)  # [B, T_all, H]
-        route_all = all_hidden if all_route is None else all_route
+            route_new = rh * torch.rsqrt(rh.float().pow(2).mean(-1, keepdim=True) + 1e-6).to(wdtype)
+            route_all = all_route = torch.cat([state.route_hidden.to(wdtype), route_new], 1)  # [B, T_all, H]
         # running mean of the (valid) router inputs up to each new column: history included, so the
         # cached generation sees the same value as one forward over the whole sequence
         vmask = all_valid.to(wdtype)[..., None]  # [B, T_all, 1]
         prefix_mean = ((route_all.to(wdtype) * vmask).cumsum(1) / vmask.cumsum(1).clamp_min(1.0))[:, -T:]  # [B, T, H]
         prev_ids = torch.cat([torch.full((B, 1), -1, dtype=torch.long, device=dev), all_ids], 1)[:, -T - 1:-1]  # [B, T]
-        router_logits = self.router(route_all[:, -T:].to(wdtype), prefix_mean, ids, prev_ids, valid).float()  # [B, T, R + 1]
+        router_logits = self.router(route_new, prefix_mean, ids, prev_ids, valid).float()  # [B, T, R + 1]
         no_ids = input_ids is None and state.ids.numel() == 0
         if call is not None:
             self._forced(st, call, router_logits, valid, cols, start_col, all_hidden, all_ids, all_valid, aux, no_ids)
