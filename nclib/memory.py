@@ -3,7 +3,7 @@
 Soft mode holds every register, memory cell and stack frame as a distribution over the V values
 of the window, and its ALU builds V x V intermediates: each add / sub line (and the address
 arithmetic of load, store and alloc) materialises one [V, V] float window per batch element
-(`kernels/alu/naive.py`, `_circular_corr`), and mul / floordiv / mod an outer product of V * V
+(`nclib/kernels/alu/naive.py`, `_circular_corr`), and mul / floordiv / mod an outer product of V * V
 floats plus a [V, V] int64 result table per op. Memory therefore grows with V squared: a window
 of 70,000 values needs about 18 GiB for one item and one add line. Time grows the same way:
 soft windows of a few thousand values cost about a minute per item (measured at values=(-1024,

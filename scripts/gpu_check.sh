@@ -3,11 +3,8 @@
 # kernel tests without the interpreter, the kernel benchmarks, the machine benchmark at batch 65,536.
 #   OUT=/tmp/gpu bash scripts/gpu_check.sh
 set -uo pipefail
-# the package-dir mapping of pyproject.toml (nclib.compiler = compiler/, ...) as a symlinked tree
-pkg=/tmp/nclib_src; rm -rf "$pkg"; mkdir -p "$pkg/nclib"
-for f in "$PWD"/nclib/*; do ln -s "$f" "$pkg/nclib/"; done
-ln -s "$PWD/compiler" "$pkg/nclib/compiler"; ln -s "$PWD/kernels" "$pkg/nclib/kernels"; ln -s "$PWD/train" "$pkg/nclib/train"
-export PYTHONUNBUFFERED=1 PYTHONPATH="$pkg" PYTHONDONTWRITEBYTECODE=1
+# every package lives under nclib/ (no install on the device image: the repository root is the path)
+export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD" PYTHONDONTWRITEBYTECODE=1
 unset TRITON_INTERPRET
 OUT="${OUT:-/tmp/gpu}"; mkdir -p "$OUT"
 tag="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr -cs 'A-Za-z0-9' '_' | sed 's/_$//')"

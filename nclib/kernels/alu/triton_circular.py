@@ -2,7 +2,7 @@
 
 O(V^2) per row instead of the reference's FFT; for the window sizes the machine uses (V up to a
 few hundred) the direct form is one pass over L1-resident rows and has no FFT round-off.
-Index maps (derivation in kernels/README.md), all mod V:
+Index maps (derivation in nclib/kernels/README.md), all mod V:
     add: c[k] = sum_i a[i] b[k - i - lo]        sub: c[k] = sum_j b[j] a[k + j + lo]
 """
 
