@@ -194,7 +194,7 @@ def writing(path, what: str):
 def cmd_compile(a) -> None:
     prog = load_program(a.target, a.values, a.memory, a.stack)
     with writing(a.output, "the library"):
-        nclib.Library([prog]).save(a.output)
+        nclib.Library([prog]).save(a.output, overwrite=a.overwrite)
     print(f"compiled {prog!r} -> {a.output}")
 
 
@@ -299,7 +299,7 @@ def cmd_check_stdlib(a) -> None:
         (out / "listings").mkdir(parents=True, exist_ok=True)
     start = time.time()
     lib = nclib.stdlib()
-    lib.save(out / "stdlib")
+    lib.save(out / "stdlib", overwrite=True)  # the check's own output folder, rewritten on every run
     oracle = {name: getattr(__import__(f"nclib.routines.{module}", fromlist=[name]), name)
               for module, names in ROUTINES.items() for name in names}
     rng = random.Random(a.seed)
@@ -446,6 +446,7 @@ def build_parser() -> Parser:
     p = sub.add_parser("compile", help="compile a routine and save it as a library")
     target_options(p)
     p.add_argument("-o", "--output", required=True, help="output library directory")
+    p.add_argument("--overwrite", action="store_true", help="replace a library already saved in the output directory")
     p.set_defaults(func=cmd_compile)
     p = sub.add_parser("run", help="run a routine on Python literals")
     target_options(p)

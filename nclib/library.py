@@ -154,15 +154,27 @@ class Library:
                 out[f"{p.name}.{key}"] = value
         return out
 
-    def save(self, directory: str | Path) -> None:
+    def save(self, directory: str | Path, overwrite: bool = False) -> None:
         """Write the library to `directory` (created if needed): its tensors and manifest (with the
         fingerprint) replace the ones there in one step, so a failure at any point leaves the
-        previous library loadable and unchanged. Other files in an existing library directory are kept."""
+        previous library loadable and unchanged. A directory that already holds a saved library is
+        replaced only with `overwrite=True` (other files there are kept); one that holds anything
+        else -- a manifest.json that is not an nclib library's among them -- is never written."""
         directory = Path(directory)
-        if directory.is_dir() and any(directory.iterdir()) and not (directory / MANIFEST).is_file():
+        if directory.is_dir() and any(directory.iterdir()):
             others = sorted(p.name for p in directory.iterdir())
-            raise SaveError(f"{directory} is not empty and holds no nclib library ({', '.join(others[:5])}"
-                            f"{', ...' if len(others) > 5 else ''}): save the library into a new or empty directory")
+            listed = f"{', '.join(others[:5])}{', ...' if len(others) > 5 else ''}"
+            if not (directory / MANIFEST).is_file():
+                raise SaveError(f"{directory} is not empty and holds no nclib library ({listed}): save the library "
+                                "into a new or empty directory")
+            try:
+                manifest_format(read_saved(directory)[0], str(directory / MANIFEST))
+            except LibraryError as err:
+                raise SaveError(f"{directory} holds a {MANIFEST} that is not a saved nclib library's ({err}); it is kept: "
+                                "save the library into a new or empty directory") from None
+            if not overwrite:
+                raise SaveError(f"{directory} already holds a saved library ({listed}): pass overwrite=True "
+                                "(`--overwrite` on the command line) to replace it")
         tensors = save_tensors({k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()})
         manifest = json.dumps({**self.manifest(), "fingerprint": self.fingerprint()}, indent=2)
         with atomic_directory(directory, keep=lambda name: name not in (MANIFEST, TENSORS)) as tmp:

@@ -31,7 +31,7 @@ def test_round_trip(saved):
 def test_trained_tensors_survive(saved):
     lib, path = saved
     lib["double"].tensors["consts"] = lib["double"].tensors["consts"] * 0.5
-    lib.save(path)
+    lib.save(path, overwrite=True)
     assert torch.equal(nclib.Library.load(path)["double"].tensors["consts"], lib["double"].tensors["consts"])
 
 
@@ -202,7 +202,7 @@ def test_version_1_library_still_loads(saved):
     write_version_1(path)
     loaded = nclib.Library.load(path)
     assert loaded["double"](21) == 42 and loaded.manifest() == lib.manifest() and loaded.fingerprint() == lib.fingerprint()
-    loaded.save(path)  # saved again: the current format
+    loaded.save(path, overwrite=True)  # saved again: the current format
     assert json.loads((path / "manifest.json").read_text())["format_version"] == 2
 
 

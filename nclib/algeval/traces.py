@@ -10,8 +10,12 @@ Which statements are events is given per function by `TraceSpec` (the frontier l
 visited list); the default `TRACE_SPECS` covers the stdlib graph routines. Both traces come from
 the same source text, the one the program was compiled from (`Program.source`):
 
-* `reference_events` runs that source in CPython with one logging call inserted after every
-  event statement (an AST rewrite; the routines themselves stay plain functions);
+* `reference_events` runs that source's functions in CPython with one logging call inserted
+  after every event statement (an AST rewrite; the routines themselves stay plain functions).
+  The source may come from a saved library, so only its top-level function definitions run,
+  after a check that they reach nothing outside the compiler's language (no dunder names or
+  attributes, no decorators, only list methods), with builtins limited to what that language
+  calls (`reference_namespace`): the module's imports and statements are never executed;
 * `machine_events` runs the compiled program in hard mode with ``trace=True`` and reads the
   events off the executed machine lines. An event statement is found by its source line: each
   machine line carries the (line, column) of the construct it came from
@@ -25,7 +29,9 @@ the same source text, the one the program was compiled from (`Program.source`):
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
+import math
 from dataclasses import dataclass
 
 import torch
@@ -138,16 +144,56 @@ class _Instrument(ast.NodeTransformer):
         return node
 
 
+# What the compiled language can call (nclib/compiler/validate.py BUILTINS and METHODS, the
+# constructs desugar.py rewrites, the exceptions a routine raises): the reference runs with
+# these builtins and nothing else.
+_REFERENCE_BUILTINS = ("len", "abs", "min", "max", "isinstance", "int", "list", "sorted", "bool", "tuple", "range",
+                       "enumerate", "zip", "reversed", "sum", "any", "all", "divmod", "pow")
+_REFERENCE_METHODS = {"append", "pop", "copy", "isqrt", "sqrt"}  # list methods; math.isqrt / math.sqrt
+
+
+def reference_namespace() -> dict:
+    """Globals for running a routine's functions in CPython: the language's builtins, the builtin
+    exception classes, `math`, and nothing that reaches files, imports or the interpreter."""
+    allowed = {name: getattr(builtins, name) for name in _REFERENCE_BUILTINS}
+    allowed.update({name: value for name, value in vars(builtins).items()
+                    if isinstance(value, type) and issubclass(value, BaseException)})
+    return {"__builtins__": allowed, "math": math}
+
+
+def reference_functions(source: str, file: str) -> ast.Module:
+    """The top-level function definitions of `source` as a module of their own, refusing (ValueError
+    naming file and line) anything that could reach outside the routine's language."""
+    tree = ast.parse(source, filename=file)
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    for node in (n for fn in functions for n in ast.walk(fn)):
+        bad = None
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) and \
+                getattr(node, "decorator_list", None):
+            bad = "a decorator"
+        elif isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.AsyncFunctionDef, ast.ClassDef,
+                               ast.With, ast.AsyncWith, ast.Await, ast.Yield, ast.YieldFrom)):
+            bad = f"`{type(node).__name__}`"
+        elif isinstance(node, ast.Name) and node.id.startswith("__"):
+            bad = f"the name {node.id!r}"
+        elif isinstance(node, ast.Attribute) and node.attr not in _REFERENCE_METHODS:
+            bad = f"the attribute {node.attr!r}"
+        if bad:
+            raise ValueError(f"{file}:{node.lineno}: the reference run does not execute {bad}")
+    return ast.Module(body=functions, type_ignores=[])
+
+
 def reference_events(prog: Program, args: tuple, specs: dict[str, TraceSpec] | None = None) -> tuple[list[Event], object]:
-    """Run the program's own source in CPython on `args` (Python ints and lists), logging the
-    events; returns (events, the function's result)."""
+    """Run the program's own functions in CPython on `args` (Python ints and lists), logging the
+    events; returns (events, the function's result). Only the source's function definitions run
+    (`reference_functions`), with the language's builtins (`reference_namespace`)."""
     specs = TRACE_SPECS if specs is None else specs
-    tree = ast.parse(prog.source)
+    tree = reference_functions(prog.source, prog.asm.file)
     statements = _event_statements(tree, specs)
     tree = ast.fix_missing_locations(_Instrument({id(node) for _, node, _ in statements}).visit(tree))
     events: list[Event] = []
-    namespace = {"__events__": events}
-    exec(compile(tree, prog.asm.file, "exec"), namespace)  # the routine's own (validated) source
+    namespace = reference_namespace() | {"__events__": events}
+    exec(compile(tree, prog.asm.file, "exec"), namespace)  # function definitions only, checked above
     result = namespace[prog.name](*copy.deepcopy(list(args)))
     return [(kind, int(node)) for kind, node in events], result
 

@@ -102,3 +102,61 @@ def test_unknown_routine_is_a_clear_error(lib):
     prog = nclib.compile(source, values=(0, 16), memory=12)
     with pytest.raises(ValueError, match="line 3 holds more than one event statement"):
         event_lines(prog, {"walk": TraceSpec("q", "seen")})
+
+
+BFS_SOURCE = '''
+def bfs_order(edges: list[int], n: int, start: int) -> list[int]:
+    seen = [0] * n
+    queue = [0] * n
+    order = []
+    seen[start] = 1
+    queue[0] = start
+    head, tail = 0, 1
+    while head < tail:
+        u = queue[head]
+        head += 1
+        order.append(u)
+        for i in range(0, len(edges), 2):
+            if edges[i] == u and seen[edges[i + 1]] == 0:
+                v = edges[i + 1]
+                seen[v] = 1
+                queue[tail] = v
+                tail += 1
+    return order
+'''
+
+
+def test_reference_never_runs_the_sources_module_code(tmp_path):
+    """A saved library's source is data: its imports and module statements (ignored by the
+    compiler) must not run when the reference trace is taken (issue 29)."""
+    marker = tmp_path / "payload_ran"
+    payload = f"import os\nos.system('touch {marker}')\nopen({str(marker)!r}, 'w').write('x')\n"
+    prog = nclib.compile(payload + BFS_SOURCE, entry="bfs_order", values=(0, 64), memory=32)
+    lib_dir = tmp_path / "lib"
+    nclib.Library([prog]).save(lib_dir)
+    loaded = nclib.Library.load(lib_dir)["bfs_order"]
+    events, result = reference_events(loaded, ([0, 1, 1, 2], 3, 0))
+    assert not marker.exists()
+    assert result == [0, 1, 2] and visit_order(events) == [0, 1, 2]
+    assert machine_events(loaded, [([0, 1, 1, 2], 3, 0)])[0] == events
+
+
+@pytest.mark.parametrize("body, what", [
+    ("    return a.__class__\n", "the attribute '__class__'"),
+    ("    return __import__('os')\n", "the name '__import__'"),
+    ("    import os\n    return 0\n", "`Import`"),
+])
+def test_reference_refuses_code_outside_the_language(body, what):
+    from nclib.algeval.traces import reference_functions
+
+    with pytest.raises(ValueError, match=rf"lib.py:\d+: the reference run does not execute {what}"):
+        reference_functions(f"def f(a: list[int]) -> int:\n{body}", "lib.py")
+
+
+def test_reference_builtins_reach_nothing_outside():
+    from nclib.algeval.traces import reference_namespace
+
+    allowed = reference_namespace()["__builtins__"]
+    for name in ("open", "__import__", "eval", "exec", "getattr", "compile", "globals", "vars", "input", "breakpoint"):
+        assert name not in allowed
+    assert {"len", "range", "ValueError", "IndexError"} <= set(allowed)

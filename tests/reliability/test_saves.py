@@ -70,18 +70,18 @@ def fail_on(name: str, partial: bool):
 def test_a_failed_library_save_keeps_the_old_library(tmp_path, monkeypatch, old_new, name, partial):
     old, new = old_new
     d = tmp_path / "lib"
-    old.save(d)
+    old.save(d, overwrite=True)
     before = {p.name: p.read_bytes() for p in d.iterdir()}
     write_bytes, write_text = fail_on(name, partial)
     monkeypatch.setattr(pathlib.Path, "write_bytes", write_bytes)
     monkeypatch.setattr(pathlib.Path, "write_text", write_text)
     with pytest.raises(OSError if partial else RuntimeError):
-        new.save(d)
+        new.save(d, overwrite=True)
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in d.iterdir()} == before  # byte for byte the old library
     assert same(nclib.Library.load(d), old)
     assert leftovers(d) == []  # the half-written version is gone
-    new.save(d)  # and the next save works
+    new.save(d, overwrite=True)  # and the next save works
     assert same(nclib.Library.load(d), new)
 
 
@@ -90,14 +90,14 @@ def test_a_failure_while_committing_keeps_old_or_new(tmp_path, monkeypatch, old_
     """ENOSPC from fsync (where a full disk often shows) and a failing swap leave the old library."""
     old, new = old_new
     d = tmp_path / "lib"
-    old.save(d)
+    old.save(d, overwrite=True)
 
     def enospc(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(atomic, "_fsync_tree" if point == "fsync" else "_exchange", enospc)
     with pytest.raises(OSError):
-        new.save(d)
+        new.save(d, overwrite=True)
     monkeypatch.undo()
     assert same(nclib.Library.load(d), old)
 
@@ -117,13 +117,13 @@ def test_files_of_two_saves_are_refused_not_mixed(tmp_path, old_new):
 
 def _write_forever(directory: str, lib: nclib.Library, until: float) -> None:
     while time.time() < until:
-        lib.save(directory)
+        lib.save(directory, overwrite=True)
 
 
 def test_a_reader_racing_two_writers_sees_only_complete_libraries(tmp_path, old_new):
     old, new = old_new
     d = tmp_path / "lib"
-    old.save(d)
+    old.save(d, overwrite=True)
     until = time.time() + 2.0
     ctx = multiprocessing.get_context("fork")
     writers = [ctx.Process(target=_write_forever, args=(str(d), lib, until)) for lib in (old, new)]
@@ -149,13 +149,13 @@ def test_the_rename_fallback_and_a_crash_inside_it(tmp_path, monkeypatch, old_ne
     between the two leaves the path missing, and `recover` (every next save calls it) restores the old."""
     old, new = old_new
     d = tmp_path / "lib"
-    old.save(d)
+    old.save(d, overwrite=True)
 
     def no_exchange(a, b):
         raise OSError(errno.EINVAL, "RENAME_EXCHANGE not supported")
 
     monkeypatch.setattr(atomic, "_exchange", no_exchange)
-    new.save(d)
+    new.save(d, overwrite=True)
     assert same(nclib.Library.load(d), new) and leftovers(d) == []
     renames = []
     real_rename = os.rename
@@ -168,7 +168,7 @@ def test_the_rename_fallback_and_a_crash_inside_it(tmp_path, monkeypatch, old_ne
 
     monkeypatch.setattr(os, "rename", crash_after_the_second)
     with pytest.raises(OSError, match="injected crash"):
-        old.save(d)
+        old.save(d, overwrite=True)
     monkeypatch.undo()
     assert not d.exists() and [n for n in leftovers(d) if ".old-" in n]
     with pytest.raises(LibraryError, match="the directory does not exist"):
@@ -188,7 +188,7 @@ def test_the_rename_fallback_and_a_crash_inside_it(tmp_path, monkeypatch, old_ne
     monkeypatch.setattr(atomic, "_exchange", no_exchange)
     monkeypatch.setattr(os, "rename", fail_the_third)
     with pytest.raises(OSError, match="injected failure"):
-        old.save(d)
+        old.save(d, overwrite=True)
     monkeypatch.undo()
     assert same(nclib.Library.load(d), new) and leftovers(d) == []
 
@@ -196,12 +196,12 @@ def test_the_rename_fallback_and_a_crash_inside_it(tmp_path, monkeypatch, old_ne
 def test_a_leftover_of_a_crashed_save_is_never_read_and_is_removed(tmp_path, old_new):
     old, new = old_new
     d = tmp_path / "lib"
-    old.save(d)
+    old.save(d, overwrite=True)
     dead = tmp_path / f".lib.tmp-{2**31 - 1}-deadbeef"  # no such process
     dead.mkdir()
     (dead / "manifest.json").write_text("{ half a manifest")
     assert same(nclib.Library.load(d), old)
-    new.save(d)
+    new.save(d, overwrite=True)
     assert not dead.exists()
     assert same(nclib.Library.load(d), new)
 
@@ -224,9 +224,9 @@ def test_saving_onto_a_file_or_a_foreign_directory_is_refused(tmp_path, old_new)
 def test_other_files_in_a_library_directory_survive_a_save(tmp_path, old_new):
     old, new = old_new
     d = tmp_path / "lib"
-    old.save(d)
+    old.save(d, overwrite=True)
     (d / "README.md").write_text("my notes")
-    new.save(d)
+    new.save(d, overwrite=True)
     assert (d / "README.md").read_text() == "my notes"
     assert same(nclib.Library.load(d), new)
 
@@ -336,3 +336,24 @@ def test_evaluation_outputs_are_replaced_together(tmp_path, monkeypatch):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # not new predictions beside an old table
     evaluation.write_results(rows, out)
     assert len((out / "predictions.jsonl").read_text().splitlines()) == 2 and (out / "notes.md").read_text() == "mine"
+
+
+def test_replacing_a_library_or_a_foreign_manifest_needs_consent(tmp_path, old_new):
+    """A saved library is replaced only with overwrite=True; a folder whose manifest.json is not a
+    saved library's (a user's own file) is never written, with or without it (issue 29)."""
+    old, new = old_new
+    d = tmp_path / "lib"
+    old.save(d)
+    with pytest.raises(SaveError, match=r"lib already holds a saved library \(library.safetensors, manifest.json\): pass overwrite=True"):
+        new.save(d)
+    assert same(nclib.Library.load(d), old)
+    new.save(d, overwrite=True)
+    assert same(nclib.Library.load(d), new)
+    mine = tmp_path / "webapp"
+    mine.mkdir()
+    (mine / "manifest.json").write_text('{"name": "my web app", "icons": []}')
+    for overwrite in (False, True):
+        with pytest.raises(SaveError, match=r"webapp holds a manifest.json that is not a saved nclib library's .*it is kept"):
+            old.save(mine, overwrite=overwrite)
+    assert (mine / "manifest.json").read_text() == '{"name": "my web app", "icons": []}'
+    assert sorted(p.name for p in mine.iterdir()) == ["manifest.json"]
