@@ -30,7 +30,8 @@ def _continuation_ids(tokenizer) -> set[int]:
 @torch.no_grad()
 def evaluate_rows(model, tokenizer, rows: list[dict], name: str, batch_size: int = 8, progress=None) -> list[dict]:
     """One prediction record per row: model, task, split, size, style, prompt, answer, prediction
-    (the argmax tokens over the answer span, decoded), correct."""
+    (the argmax tokens over the answer span, decoded), correct, seen_in_training (the row's
+    prompt is also a training prompt; `sample_rows` marks it)."""
     model.eval()
     cont = _continuation_ids(tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -49,7 +50,8 @@ def evaluate_rows(model, tokenizer, rows: list[dict], name: str, batch_size: int
             correct = span[:A] == e.answer[:A] and span[A] not in cont
             records.append({"model": name, "task": row["task"], "split": row["split"], "size": int(row["size"]),
                             "style": row["style"], "prompt": row["prompt"], "answer": row["answer"],
-                            "prediction": tokenizer.decode(span[:A + 1]), "correct": bool(correct)})
+                            "prediction": tokenizer.decode(span[:A + 1]), "correct": bool(correct),
+                            "seen_in_training": bool(row.get("seen_in_training", False))})
         if progress is not None:
             progress.update(len(chunk))
     return records
@@ -66,7 +68,8 @@ def accuracy_table(records: list[dict]) -> dict:
 
 
 def format_table(records: list[dict]) -> str:
-    """Markdown: one row per (task, split), one column per model, exact match % (n)."""
+    """Markdown: one row per (task, split), one column per model, exact match % (n); then how
+    many of the evaluated rows were seen in training (the same prompt in the train split)."""
     acc = accuracy_table(records)["split"]
     models = list(dict.fromkeys(r["model"] for r in records))
     order = ["train", "test_iid", "test_ood", "test_wording"]
@@ -78,6 +81,9 @@ def format_table(records: list[dict]) -> str:
             c, n = acc.get((m, task, split), (0, 0))
             cells.append(f"{100 * c / n:.1f} % ({n})" if n else "–")
         lines.append(f"| {task} | {split} | " + " | ".join(cells) + " |")
+    rows = {(r["task"], r["split"], r["prompt"]): r.get("seen_in_training", False) for r in records}
+    if rows:
+        lines += ["", f"Evaluated rows seen in training (their prompt is a training prompt): {sum(rows.values())} of {len(rows)}."]
     return "\n".join(lines)
 
 
@@ -145,11 +151,14 @@ def write_results(records: list[dict], out_dir, title: str = "exact match by siz
 
 
 def sample_rows(dataset_dict, splits, n: int, seed: int = 0) -> list[dict]:
-    """The first n rows of each split after a seeded shuffle (the same rows for every model)."""
+    """The first n rows of each split after a seeded shuffle (the same rows for every model), each
+    marked `seen_in_training` when its prompt is also a prompt of the dataset's train split."""
+    train = set(dataset_dict["train"]["prompt"]) if "train" in dataset_dict else set()
     rows = []
     for split in splits:
         ds = dataset_dict[split].shuffle(seed=seed)
-        rows += list(ds.select(range(min(n, len(ds)))))
+        rows += [{**row, "seen_in_training": split != "train" and row["prompt"] in train}
+                 for row in ds.select(range(min(n, len(ds))))]
     return rows
 
 

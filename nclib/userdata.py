@@ -20,8 +20,17 @@ the first ``round(test_fraction * n)`` form ``test`` and the rest ``train`` (eac
 order). A saved `DatasetDict` keeps its splits: `train_split` becomes ``train`` and the
 `test_splits` (default: every other split) keep their names.
 
+Held out means held out: a row that repeats an earlier row's prompt and answer is dropped before
+the cut (a warning gives the count), and the same prompt with two different answers is an error
+naming both rows; in a saved DatasetDict, test rows whose prompt is also a training prompt are
+dropped from the test split (a warning gives the count per split). The evaluation table says how
+many evaluated rows were seen in training (`nclib.evaluation.format_table`).
+
 Bad input raises one `DatasetError` naming the file, the row (the 1-based line of a JSONL or CSV
-file; the 1-based row of a split of a saved dataset) and the column. Loading only reads the source.
+file; the 1-based row of a split of a saved dataset) and the column. A CSV row must have as many
+fields as the header (a field holding commas, such as a list answer, is quoted); a UTF-8 byte
+order mark is allowed; a prompt or an answer longer than `MAX_TEXT_CHARS` characters is refused
+before the row is parsed further. Loading only reads the source.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -94,6 +104,10 @@ class DatasetSpec:
         return self.name or Path(self.path).stem
 
 
+MAX_TEXT_CHARS = 65_536  # characters of a prompt or an answer: far beyond any context the models here read
+_MAX_LINE_CHARS = 4 * MAX_TEXT_CHARS  # a JSONL line longer than this is refused before it is parsed
+
+
 def load_user_dataset(spec: DatasetSpec | dict, seed: int = 0) -> datasets.DatasetDict:
     """The user dataset as a DatasetDict of `COLUMNS` rows (see the module docstring); `seed`
     fixes the train/test cut of a source without splits."""
@@ -115,6 +129,7 @@ def load_user_dataset(spec: DatasetSpec | dict, seed: int = 0) -> datasets.Datas
         raise DatasetError(f"{path}: unknown file type {path.suffix!r}; expected .jsonl, .csv or a directory saved with save_to_disk")
     if not rows:
         raise DatasetError(f"{path}: holds no rows; add (prompt, answer) rows")
+    rows = _unique_rows(path, rows)
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     n_test = round(spec.test_fraction * len(rows))
@@ -124,6 +139,24 @@ def load_user_dataset(spec: DatasetSpec | dict, seed: int = 0) -> datasets.Datas
             raise DatasetError(f"{path}: split {split!r} is empty ({len(rows)} rows, test_fraction {spec.test_fraction}); "
                                f"add rows or change test_fraction")
     return datasets.DatasetDict({split: _dataset([rows[i] for i in idx], spec.task, split) for split, idx in cut.items()})
+
+
+def _unique_rows(path: Path, rows: list[dict]) -> list[dict]:
+    """`rows` without repeats of an earlier row's (prompt, answer), so that no test row is also a
+    training row; the same prompt with another answer is a DatasetError naming both rows."""
+    first: dict[str, dict] = {}
+    out = []
+    for row in rows:
+        earlier = first.setdefault(row["prompt"], row)
+        if earlier is row:
+            out.append(row)
+        elif earlier["answer"] != row["answer"]:
+            raise DatasetError(f"{row['where']}: the same prompt as {earlier['where'].removeprefix(f'{path}: ')} with another "
+                               f"answer ({row['answer']!r}, there {earlier['answer']!r}); keep one answer per prompt")
+    if len(out) < len(rows):
+        warnings.warn(f"{path}: {len(rows) - len(out)} rows repeat an earlier row's prompt and answer; each is kept once "
+                      "(a repeat could land in both the train and the test split)", stacklevel=3)
+    return out
 
 
 def _dataset(rows: list[dict], task: str, split: str) -> datasets.Dataset:
@@ -138,9 +171,20 @@ def _row(where: str, rec: dict, spec: DatasetSpec) -> dict:
             raise DatasetError(f"{where}: missing column {column!r} (columns: {sorted(rec)})")
     prompt = rec[spec.prompt_column]
     if not isinstance(prompt, str) or not prompt.strip():
-        raise DatasetError(f"{where}: column {spec.prompt_column!r}: the prompt must be non-empty text, got {prompt!r}")
-    return {"prompt": prompt, "answer": _answer_text(where, spec.answer_column, rec[spec.answer_column]),
+        raise DatasetError(f"{where}: column {spec.prompt_column!r}: the prompt must be non-empty text, got {_short(prompt)}")
+    answer = _answer_text(where, spec.answer_column, rec[spec.answer_column])
+    for column, text in ((spec.prompt_column, prompt), (spec.answer_column, answer)):
+        if len(text) > MAX_TEXT_CHARS:
+            raise DatasetError(f"{where}: column {column!r}: {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} "
+                               "a prompt or an answer may have")
+    return {"prompt": prompt, "answer": answer, "where": where,
             "size": _size(where, spec.size_column, rec[spec.size_column]) if spec.size_column else -1}
+
+
+def _short(value, limit: int = 80) -> str:
+    """repr(value), cut to `limit` characters (an error message never echoes a whole row)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def _answer_text(where: str, column: str, value) -> str:
@@ -151,7 +195,7 @@ def _answer_text(where: str, column: str, value) -> str:
     if value is None:
         raise DatasetError(f"{where}: column {column!r}: the answer is null")
     if not isinstance(value, str) or not value.strip():
-        raise DatasetError(f"{where}: column {column!r}: the answer must be non-empty text, an int or a list of ints, got {value!r}")
+        raise DatasetError(f"{where}: column {column!r}: the answer must be non-empty text, an int or a list of ints, got {_short(value)}")
     return value
 
 
@@ -163,7 +207,7 @@ def _size(where: str, column: str, value) -> int:
             pass
     elif isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise DatasetError(f"{where}: column {column!r}: the size must be an int, got {value!r}")
+    raise DatasetError(f"{where}: column {column!r}: the size must be an int, got {_short(value)}")
 
 
 def _jsonl_records(path: Path):
@@ -175,6 +219,9 @@ def _jsonl_records(path: Path):
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        if len(line) > _MAX_LINE_CHARS:
+            raise DatasetError(f"{path}: line {n}: {len(line):,} characters, more than a row may have ({_MAX_LINE_CHARS:,}; "
+                               f"a prompt or an answer may have {MAX_TEXT_CHARS:,})")
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as err:
@@ -185,21 +232,35 @@ def _jsonl_records(path: Path):
 
 
 def _csv_records(path: Path, spec: DatasetSpec):
-    """("FILE: line N", record) per data row; the header (line 1) must hold the spec's columns."""
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        try:
-            header = reader.fieldnames or []
-            for column in (spec.prompt_column, spec.answer_column, spec.size_column):
-                if column and column not in header:
-                    raise DatasetError(f"{path}: line 1 (header): missing column {column!r} (columns: {header})")
-            for rec in reader:
-                # a short row leaves its last fields None: report them as missing, not as null answers
-                yield f"{path}: line {reader.line_num}", {k: v for k, v in rec.items() if k is not None and v is not None}
-        except csv.Error as err:
-            raise DatasetError(f"{path}: line {reader.line_num}: not valid CSV ({err})") from None
-        except UnicodeDecodeError as err:
-            raise DatasetError(f"{path}: not UTF-8 text ({err})") from None
+    """("FILE: line N", record) per data row; the header (line 1) must hold the spec's columns and
+    every row as many fields as the header. A byte order mark (spreadsheet programs write one) is
+    skipped; a field longer than MAX_TEXT_CHARS is refused."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(MAX_TEXT_CHARS)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            try:
+                header = next(reader, [])
+                for column in (spec.prompt_column, spec.answer_column, spec.size_column):
+                    if column and column not in header:
+                        raise DatasetError(f"{path}: line 1 (header): missing column {column!r} (columns: {header})")
+                for fields in reader:
+                    if not fields:  # a blank line
+                        continue
+                    if len(fields) != len(header):
+                        raise DatasetError(f"{path}: line {reader.line_num}: {len(fields)} fields, the header has {len(header)} "
+                                           f"({', '.join(header)}); quote a field that holds commas, e.g. \"1, 2, 3\"")
+                    yield f"{path}: line {reader.line_num}", dict(zip(header, fields))
+            except csv.Error as err:
+                if "field larger than field limit" in str(err):
+                    raise DatasetError(f"{path}: line {reader.line_num}: a field longer than the {MAX_TEXT_CHARS:,} characters "
+                                       "a prompt or an answer may have") from None
+                raise DatasetError(f"{path}: line {reader.line_num}: not valid CSV ({err})") from None
+            except UnicodeDecodeError as err:
+                raise DatasetError(f"{path}: not UTF-8 text ({err})") from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _load_saved(path: Path):
@@ -243,10 +304,22 @@ def _from_splits(path: Path, source: datasets.DatasetDict, spec: DatasetSpec) ->
     if not tests or "train" in tests:
         raise DatasetError(f"{path}: test splits {tests} (from splits {list(source)}, train_split {spec.train_split!r}) "
                            "must be non-empty and must not include 'train'; name them with test_splits")
-    out = {}
+    out, train_prompts = {}, set()
     for name, split in [("train", spec.train_split)] + [(t, t) for t in tests]:
         recs = _saved_rows(path, split, source[split], spec)
         if not recs:
             raise DatasetError(f"{path}: split {split!r} is empty")
-        out[name] = _dataset([_row(f"{path}: split {split!r} row {i}", r, spec) for i, r in enumerate(recs, 1)], spec.task, name)
+        rows = [_row(f"{path}: split {split!r} row {i}", r, spec) for i, r in enumerate(recs, 1)]
+        if name == "train":
+            train_prompts = {r["prompt"] for r in rows}
+        else:
+            held_out = [r for r in rows if r["prompt"] not in train_prompts]
+            if not held_out:
+                raise DatasetError(f"{path}: every row of split {split!r} has a prompt of split {spec.train_split!r}; "
+                                   "a test split needs rows the model was not trained on")
+            if len(held_out) < len(rows):
+                warnings.warn(f"{path}: {len(rows) - len(held_out)} of the {len(rows)} rows of split {split!r} have a prompt "
+                              f"of split {spec.train_split!r}; they are left out of {split!r}", stacklevel=3)
+            rows = held_out
+        out[name] = _dataset(rows, spec.task, name)
     return datasets.DatasetDict(out)

@@ -62,7 +62,9 @@ def test_results_are_written(tmp_path, tok, rows):
     assert "| task | split | a | b |" in table
     assert (tmp_path / "accuracy_by_size.png").stat().st_size > 1000
     saved = [json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()]
-    assert len(saved) == 24 and set(saved[0]) == {"model", "task", "split", "size", "style", "prompt", "answer", "prediction", "correct"}
+    assert len(saved) == 24 and set(saved[0]) == {"model", "task", "split", "size", "style", "prompt", "answer", "prediction", "correct",
+                                                  "seen_in_training"}
+    assert "Evaluated rows seen in training (their prompt is a training prompt): 0 of " in table
     acc = accuracy_table(records)["split"]
     assert sum(n for _, n in acc.values()) == 24
     assert format_table(records) == table
@@ -119,3 +121,20 @@ def test_a_row_the_model_cannot_read_is_refused(tok):
            "routine": "reachable", "args": [[0, 1], [3], [2]]}
     with pytest.raises(TaskDataError, match="does not read the value 'lobby'"):
         encode_rows([row], tok, model.reasoning.vocab)
+
+
+def test_rows_seen_in_training_are_marked_and_counted():
+    """sample_rows marks a test row whose prompt is a training prompt; the table counts them."""
+    import datasets
+
+    from nclib.evaluation import sample_rows
+
+    def row(prompt, split):
+        return {"task": "t", "split": split, "size": 1, "style": "user", "prompt": prompt, "answer": "1"}
+
+    dd = datasets.DatasetDict({"train": datasets.Dataset.from_list([row("a = ", "train"), row("b = ", "train")]),
+                               "test": datasets.Dataset.from_list([row("a = ", "test"), row("c = ", "test")])})
+    rows = sample_rows(dd, ["test"], 10)
+    assert sorted((r["prompt"], r["seen_in_training"]) for r in rows) == [("a = ", True), ("c = ", False)]
+    records = [{**r, "model": m, "prediction": "1", "correct": True} for m in ("x", "y") for r in rows]
+    assert format_table(records).endswith("Evaluated rows seen in training (their prompt is a training prompt): 1 of 2.")

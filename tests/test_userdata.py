@@ -155,10 +155,12 @@ def test_bad_jsonl_names_file_line_and_column(tmp_path, text, message):
 
 @pytest.mark.parametrize("text, message", [
     ("question,answer\nx = ,1\n", "line 1 (header): missing column 'prompt'"),
-    ("prompt,answer\na = ,1\nb = \n", "line 3: missing column 'answer'"),
+    ("prompt,answer\na = ,1\nb = \n", "line 3: 1 fields, the header has 2 (prompt, answer)"),
+    ("prompt,answer\nsort 2, 1 = ,1, 2\n", 'line 2: 4 fields, the header has 2 (prompt, answer); quote a field that holds commas, e.g. "1, 2, 3"'),
     ("prompt,answer\na = ,1\n,2\n", "line 3: column 'prompt': the prompt must be non-empty text"),
     ("prompt,answer\n\"a = \n\",1\nb = ,\n", "line 4: column 'answer': the answer must be non-empty text"),
-], ids=["header", "short-row", "empty-prompt", "empty-answer-after-multiline"])
+    ("prompt,answer\na = ,1\nb = ," + "9" * 70_000 + "\n", "line 3: a field longer than the 65,536 characters"),
+], ids=["header", "short-row", "unquoted-commas", "empty-prompt", "empty-answer-after-multiline", "huge-field"])
 def test_bad_csv_names_file_line_and_column(tmp_path, text, message):
     path = tmp_path / "bad.csv"
     path.write_text(text)
@@ -222,3 +224,52 @@ def test_bad_spec_is_named(raw, message):
     with pytest.raises(DatasetError) as err:
         DatasetSpec.from_dict(raw)
     assert message in str(err.value)
+
+
+def test_csv_with_a_byte_order_mark_and_quoted_list_answers(tmp_path):
+    """What spreadsheet programs write: a UTF-8 BOM before the header, list answers quoted."""
+    path = tmp_path / "sheet.csv"
+    rows = "".join(f'"sort {i + 2}, {i + 1} = ","{i + 1}, {i + 2}"\r\n' for i in range(10))
+    path.write_bytes("\ufeffprompt,answer\r\n".encode() + rows.encode())
+    dd = load_user_dataset({"path": str(path), "test_fraction": 0.2})
+    got = sorted((r["prompt"], r["answer"]) for split in ("train", "test") for r in dd[split])
+    assert got[0] == ("sort 10, 9 = ", "9, 10") and len(got) == 10
+
+
+def test_a_huge_jsonl_row_is_refused_before_it_is_parsed(tmp_path):
+    path = tmp_path / "big.jsonl"
+    path.write_text('{"prompt": "a = ", "answer": "1"}\n' + json.dumps({"prompt": "x" * 300_000, "answer": "1"}) + "\n")
+    with pytest.raises(DatasetError, match=r"big.jsonl: line 2: 300,\d{3} characters, more than a row may have"):
+        load_user_dataset({"path": str(path)})
+    path.write_text('{"prompt": "a = ", "answer": "1"}\n' + json.dumps({"prompt": "x" * 70_000, "answer": "1"}) + "\n")
+    with pytest.raises(DatasetError, match=r"big.jsonl: line 2: column 'prompt': 70,000 characters, more than the 65,536"):
+        load_user_dataset({"path": str(path)})
+
+
+def test_repeated_rows_never_reach_both_splits(tmp_path):
+    """12 distinct rows each written three times: every repeat is dropped before the cut (a
+    warning counts them), so no test prompt is a training prompt (issue 29)."""
+    recs = examples(12) * 3
+    path = tmp_path / "dups.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    with pytest.warns(UserWarning, match=r"dups.jsonl: 24 rows repeat an earlier row's prompt and answer"):
+        dd = load_user_dataset({"path": str(path), "test_fraction": 0.25})
+    assert len(dd["train"]) + len(dd["test"]) == 12
+    assert not set(dd["train"]["prompt"]) & set(dd["test"]["prompt"])
+    conflict = tmp_path / "conflict.jsonl"
+    conflict.write_text(json.dumps(recs[0]) + "\n" + json.dumps(recs[1]) + "\n" + json.dumps({**recs[0], "answer": "999"}) + "\n")
+    with pytest.raises(DatasetError, match=r"conflict.jsonl: line 3: the same prompt as line 1 with another answer \('999', there"):
+        load_user_dataset({"path": str(conflict)})
+
+
+def test_saved_test_split_rows_seen_in_training_are_left_out(tmp_path):
+    recs = examples(20)
+    datasets.DatasetDict({"train": datasets.Dataset.from_list(recs[:15]),
+                          "test": datasets.Dataset.from_list(recs[10:])}).save_to_disk(str(tmp_path / "dd"))
+    with pytest.warns(UserWarning, match=r"dd: 5 of the 10 rows of split 'test' have a prompt of split 'train'"):
+        dd = load_user_dataset({"path": str(tmp_path / "dd")})
+    assert list(dd["test"]["prompt"]) == [r["prompt"] for r in recs[15:]]
+    datasets.DatasetDict({"train": datasets.Dataset.from_list(recs),
+                          "test": datasets.Dataset.from_list(recs[:3])}).save_to_disk(str(tmp_path / "all_seen"))
+    with pytest.raises(DatasetError, match=r"every row of split 'test' has a prompt of split 'train'"):
+        load_user_dataset({"path": str(tmp_path / "all_seen")})
