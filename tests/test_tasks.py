@@ -444,3 +444,12 @@ def test_load_errors(saved, tmp_path):
     broken.save_to_disk(str(tmp_path / "bad_size"))
     with pytest.raises(TaskDataError, match="'test_ood' row 3: column 'size'"):
         load_task(tmp_path / "bad_size")
+
+
+def test_no_test_prompt_is_a_training_prompt(built):
+    """Held out means held out (issue 29): no row of a test split repeats a training prompt, for
+    every built-in task (the evaluation table reports this count as 0)."""
+    for task, dd in built.items():
+        train = {r["prompt"] for r in rows(dd, "train")}
+        for split in SPLITS[1:]:
+            assert not train & {r["prompt"] for r in rows(dd, split)}, (task, split)
