@@ -131,6 +131,22 @@ def save_checkpoint(directory, state: TrainingState) -> None:
         (tmp / STATE).write_text(json.dumps(meta))
 
 
+def _check_rng_states(where: str, torch_rng: torch.Tensor, python_rng: tuple) -> None:
+    """The saved RNG states must be ones this process can restore: torch's of the length its
+    generator uses, Python's `random` state as `random.getstate()` shapes it (version 3, 625 words
+    of 32 bits, a float or None). A CheckpointError names the file and the state."""
+    expected = torch.get_rng_state().numel()
+    if torch_rng.numel() != expected:
+        raise CheckpointError(f"{where}: torch_rng holds {torch_rng.numel()} bytes, torch's generator state is {expected}")
+    version, internal, gauss_next = python_rng
+    current = random.getstate()
+    if (version != current[0] or not isinstance(internal, list) or len(internal) != len(current[1])
+            or not all(type(w) is int and 0 <= w < 2 ** 32 for w in internal)
+            or not (gauss_next is None or isinstance(gauss_next, float))):
+        raise CheckpointError(f"{where}: python_rng is not a state of Python's random module (version {current[0]}, "
+                              f"{len(current[1])} words of 32 bits, then a float or null)")
+
+
 def load_checkpoint(directory) -> TrainingState:
     """Read the checkpoint in `directory`; CheckpointError (one line, naming the file) for anything
     missing, truncated or corrupt. A pickled `state.pt` of an older nclib is refused unread."""
@@ -162,10 +178,17 @@ def load_checkpoint(directory) -> TrainingState:
             tensors[name] = load_tensors(files[name])
         except (SafetensorError, ValueError) as err:
             raise CheckpointError(f"{directory / name} is corrupt: {err}") from None
+    step = meta.get("step")
+    if type(step) is not int or step < 0:
+        raise CheckpointError(f"{where}: step {step!r} must be a non-negative whole number (the step the run resumes at)")
     try:
         version, internal, gauss_next = meta["python_rng"]
         torch_rng = torch.frombuffer(bytearray(base64.b64decode(meta["torch_rng"], validate=True)), dtype=torch.uint8)
-        return TrainingState(step=int(meta["step"]), config=dict(meta["config"]), trainable=tensors[TRAINABLE],
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{where} is malformed: {type(err).__name__}: {err}") from None
+    _check_rng_states(where, torch_rng, (version, internal, gauss_next))
+    try:
+        return TrainingState(step=step, config=dict(meta["config"]), trainable=tensors[TRAINABLE],
                              optimizer=_from_plain(meta["optimizer"], tensors[OPTIMIZER], where),
                              scheduler=_from_plain(meta["scheduler"], tensors[OPTIMIZER], where),
                              torch_rng=torch_rng.clone(), python_rng=(version, tuple(internal), gauss_next))

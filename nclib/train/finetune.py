@@ -489,6 +489,9 @@ class FinetuneRecipe:
             return
         state = load_checkpoint(ck)
         _refuse_other_run(state.config, asdict(self.cfg), f"{ck} was written")
+        if state.step > self.cfg.steps:
+            raise CheckpointError(f"{ck / 'state.json'}: step {state.step} is past the run's last step ({self.cfg.steps}); "
+                                  "the file was edited: remove the checkpoint or pass --overwrite")
         params = {n: p for n, p in self.model.named_parameters() if p.requires_grad}
         if set(state.trainable) != set(params):
             missing, extra = sorted(set(params) - set(state.trainable)), sorted(set(state.trainable) - set(params))

@@ -10,6 +10,7 @@ import json
 import os
 import pathlib
 import random
+import re
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -285,3 +286,40 @@ def test_output_dirs_that_cannot_be_resumed_are_named(tmp_path, data_dir):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(ConfigError, match="is a file, not a directory"):
         FinetuneRecipe(tiny(tmp_path / "afile", data_dir)).setup()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("step", -5, r"step -5 must be a non-negative whole number"),
+    ("step", "61", r"step '61' must be a non-negative whole number"),
+    ("step", 2.5, r"step 2.5 must be a non-negative whole number"),
+    ("step", True, r"step True must be a non-negative whole number"),
+    ("torch_rng", "AAAA", r"torch_rng holds 3 bytes, torch's generator state is \d+"),
+    ("python_rng", [3, [1, 2, 3], None], r"python_rng is not a state of Python's random module"),
+    ("python_rng", [3, [2 ** 40] * 625, None], r"python_rng is not a state of Python's random module"),
+])
+def test_an_edited_state_json_is_refused_naming_the_file(tmp_path, field, value, message):
+    """A hand-edited state.json (issue 29): a step that is not a whole number >= 0, or RNG states
+    this process cannot restore, are a CheckpointError naming state.json."""
+    state, _, _, _ = toy_state(3)
+    save_checkpoint(tmp_path / "ck", state)
+    path = tmp_path / "ck" / "state.json"
+    meta = json.loads(path.read_text())
+    meta[field] = value
+    path.write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match=rf"^{re.escape(str(path))}: {message}"):
+        load_checkpoint(tmp_path / "ck")
+
+
+def test_a_checkpoint_step_past_the_run_is_refused(tmp_path, data_dir):
+    """state.json edited to step 10**9: resuming names the file instead of skipping the run."""
+    cfg = tiny(tmp_path / "run", data_dir, steps=2, checkpoint_every=1)
+    crashed = FinetuneRecipe(cfg, stop_at=1)
+    crashed.setup()
+    crashed.train()
+    crashed.cleanup()
+    path = Path(cfg.output_dir) / "checkpoint" / "state.json"
+    meta = json.loads(path.read_text())
+    meta["step"] = 10 ** 9
+    path.write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match=rf"{re.escape(str(path))}: step 1000000000 is past the run's last step \(2\)"):
+        run(cfg)
