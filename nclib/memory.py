@@ -8,7 +8,12 @@ floats plus a [V, V] int64 result table per op. Memory therefore grows with V sq
 of 70,000 values needs about 18 GiB for one item and one add line. Time grows the same way:
 soft windows of a few thousand values cost about a minute per item (measured at values=(-1024,
 1024)). Hard mode (exact int64, any window) and worlds mode (exact per enumerated world) need
-none of this.
+none of this: their state is int64 registers, memory cells and stack frames per item
+(`hard_state_bytes`), checked the same way before it is allocated (`check_hard_run`), which
+matters only for a huge `memory=` or batch.
+
+This module imports torch only when asked about a CUDA device or a torch dtype, so the
+torch-free hard call (`nclib.call`, `nclib run`) can check memory too.
 
 The estimate counts the tables, the program tensors, the machine state and one step's
 temporaries: what the run needs before its first step completes. A run with gradients keeps one
@@ -20,13 +25,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from nclib.compiler.assemble import F_OP, OPCODES, Assembly
 from nclib.errors import MemoryLimitError
 
-__all__ = ["SoftEstimate", "available_bytes", "check_bytes", "check_soft_run", "check_soft_window", "soft_estimate",
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["SoftEstimate", "available_bytes", "check_bytes", "check_hard_run", "check_soft_run", "check_soft_window",
+           "hard_state_bytes", "soft_estimate",
            "table_bytes", "parameter_bytes", "SAFETY", "GiB"]
 
 GiB = 1024 ** 3
@@ -48,8 +56,10 @@ def available_bytes(device: torch.device | str = "cpu") -> int:
     """Memory a new allocation can take now: the CUDA device's free memory (plus what PyTorch's
     caching allocator holds unused), or on the CPU the kernel's MemAvailable, lowered to the room
     left under a cgroup memory limit when there is one."""
-    device = torch.device(device)
-    if device.type == "cuda":
+    if str(device).startswith("cuda"):  # "cuda", "cuda:1" or a torch.device of them
+        import torch
+
+        device = torch.device(device)
         free, _ = torch.cuda.mem_get_info(device)
         return int(free + torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device))
     avail = None
@@ -118,11 +128,11 @@ def parameter_bytes(asm: Assembly, itemsize: int = 4) -> int:
     return itemsize * (3 * P * (R + C) + P * R + 2 * P * P + C * V)
 
 
-def soft_estimate(asm: Assembly, batch: int = 1, dtype: torch.dtype = torch.float32, grad: bool = False,
+def soft_estimate(asm: Assembly, batch: int = 1, dtype: torch.dtype | None = None, grad: bool = False,
                   segment: int = 32) -> SoftEstimate:
-    """Bytes a soft run of `asm` on `batch` items in `dtype` needs before its first step completes
-    (with `grad`: plus one checkpointed segment of `segment` steps)."""
-    s = dtype.itemsize
+    """Bytes a soft run of `asm` on `batch` items in `dtype` (default float32) needs before its
+    first step completes (with `grad`: plus one checkpointed segment of `segment` steps)."""
+    s = 4 if dtype is None else dtype.itemsize
     P, R, C, A, K, V, B = asm.n_lines, asm.n_regs, len(asm.consts), asm.memory, asm.stack, asm.V, batch
     counts = _line_counts(asm)
     state = s * B * (R * V + A * V + K * (R * V + P) + (K + 1) + P + 1)
@@ -155,7 +165,6 @@ def check_bytes(need: int, what: str, window: tuple[int, int], device: torch.dev
     """Raise MemoryLimitError when `need` bytes exceed SAFETY of the memory available on `device`."""
     if need < SMALL:
         return
-    device = torch.device(device)
     avail = available_bytes(device)
     if need > SAFETY * avail:
         raise MemoryLimitError(_refuse_message(what, window, need, avail, device, detail, alternative))
@@ -177,3 +186,25 @@ def check_soft_window(name: str, lo: int, V: int, device: torch.device | str = "
     store line builds a [V, V] float32 intermediate per item."""
     check_bytes(4 * V * V, f"{name}: soft mode (nc_machine_mode='soft')", (lo, lo + V), device,
                 "one V x V float32 intermediate per item and line", MODEL_ALTERNATIVE)
+
+
+def hard_state_bytes(asm: Assembly, batch: int) -> int:
+    """Bytes of the hard machine's int64 state for `batch` items: registers and constants [R + C],
+    memory [A], the stack's frames [K, R] and return lines [K], seven counters and flags."""
+    R, C, A, K = asm.n_regs, len(asm.consts), asm.memory, asm.stack
+    return 8 * batch * (R + C + A + K * R + K + 7)
+
+
+def check_hard_run(asm: Assembly, batch: int, device: torch.device | str = "cpu", copies: int = 1) -> None:
+    """Refuse (MemoryLimitError, naming memory= and the batch) a hard or worlds run whose state
+    (`copies` of it: the compiled loop works on a copy) cannot fit in what is available now."""
+    need = copies * hard_state_bytes(asm, batch)
+    if need < SMALL:
+        return
+    avail = available_bytes(device)
+    if need > SAFETY * avail:
+        per_item = hard_state_bytes(asm, 1)
+        raise MemoryLimitError(
+            f"{asm.entry}: a hard-mode run of {batch:,} item{'s' if batch != 1 else ''} with memory={asm.memory:,} cells "
+            f"and stack={asm.stack} needs about {_gib(need)} of machine state ({per_item:,} bytes per item), more than "
+            f"{SAFETY:.0%} of the {_gib(avail)} available on {device}; compile with a smaller memory= or run a smaller batch")

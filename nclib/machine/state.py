@@ -79,6 +79,9 @@ def initial_hard_state(asm, placement: Placement, B: int, device) -> HardState:
     """Registers [B, R + C] (constants in the last C columns), memory [B, A], empty stack, ip 0."""
     import torch  # (here, not at the top: `place_arguments` and HARD_FIELDS serve torch-free callers too)
 
+    from nclib.memory import check_hard_run
+
+    check_hard_run(asm, B, device)  # before anything of size memory= is allocated
     R, A, K = asm.n_regs, asm.memory, asm.stack
     consts = torch.tensor(asm.consts, dtype=torch.int64, device=device)
     regs = torch.cat([torch.zeros(B, R, dtype=torch.int64, device=device), consts.expand(B, -1)], 1)

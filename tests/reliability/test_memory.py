@@ -142,3 +142,23 @@ def test_from_base_refuses_a_huge_soft_routine_at_construction():
     assert "add3" in refusal.message and "V=131072" in refusal.message and "nc_machine_mode='hard'" in refusal.message
     model = NCLlamaForCausalLM.from_base(base, library=[prog], tokenizer=tok, nc_machine_mode="hard")
     assert model.config.nc_routines[0]["V"] == 2 ** 17
+
+
+LENGTH = "def length(a: list[int]) -> int:\n    return len(a)\n"
+
+
+def test_hard_mode_with_a_huge_memory_is_refused_before_allocating():
+    """memory=2**40 cells is 8 TiB of int64 state per item (issue 29): the Python call, a batched
+    hard run and a worlds-sized batch are refused naming memory= and the batch, nothing allocated."""
+    prog = nclib.compile(LENGTH, values=(0, 2 ** 41), memory=2 ** 40)
+    one = Refusal(lambda: prog([1, 2]))
+    assert "length: a hard-mode run of 1 item with memory=1,099,511,627,776 cells" in one.message
+    assert "compile with a smaller memory= or run a smaller batch" in one.message
+    batch = Refusal(lambda: prog.execute(*prog.encode([([1, 2],)] * 3), mode="hard"))
+    assert "a hard-mode run of 3 items" in batch.message
+    small = nclib.compile(LENGTH, values=(0, 2 ** 20), memory=2 ** 12)  # 32 KiB per item
+    assert small([1, 2, 3]) == 3
+    need = memory.hard_state_bytes(small.asm, 10 ** 6)
+    assert need == 8 * 10 ** 6 * (small.asm.n_regs + len(small.asm.consts) + 2 ** 12 + small.asm.stack * (small.asm.n_regs + 1) + 7)
+    too_many = memory.available_bytes() // memory.hard_state_bytes(small.asm, 1) + 1  # more than all there is
+    assert f"a hard-mode run of {too_many:,} items" in Refusal(lambda: memory.check_hard_run(small.asm, too_many)).message
