@@ -135,13 +135,19 @@ def parse_args(prog, texts: list[str]) -> list:
     usage errors otherwise)."""
     args = []
     for text in texts:
+        shown = repr(text) if len(text) <= 60 else f"{text[:40]!r}... ({len(text):,} characters)"
         try:
             value = ast.literal_eval(text)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        except (ValueError, SyntaxError) as err:
+            if "integer string conversion" in str(err):  # Python refuses to read ints of over 4,300 digits
+                raise UsageError(f"argument {shown} is an integer of more than {sys.get_int_max_str_digits():,} digits, "
+                                 "outside every value window (and Python's limit for reading one)") from None
+            value = None
+        except (TypeError, MemoryError, RecursionError):
             value = None
         is_int = isinstance(value, int) and not isinstance(value, bool)
         if not (is_int or (isinstance(value, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in value))):
-            raise UsageError(f"argument {text!r} is not an int or a list of ints (e.g. 12 or '[3, 1, 2]')")
+            raise UsageError(f"argument {shown} is not an int or a list of ints (e.g. 12 or '[3, 1, 2]')")
         args.append(value)
     name = getattr(prog, "name", None) or prog.entry
     if len(args) != len(prog.params):
@@ -204,7 +210,12 @@ def cmd_run(a) -> None:
 
         load = library_assembly if Path(split_target(a.target)[0]).is_dir() else compile_file
         asm = load(a.target, a.values, a.memory, a.stack)
-        print(call_hard(asm, parse_args(asm, a.args), a.max_steps or 1_000_000))
+        args = parse_args(asm, a.args)
+        before = copy.deepcopy(args)
+        print(call_hard(asm, args, a.max_steps or 1_000_000))
+        for param, old, new in zip(asm.params, before, args):
+            if isinstance(new, list) and new != old:  # changed in place (e.g. a sort that returns None)
+                print(f"{param} = {new}")
         return
     prog = load_program(a.target, a.values, a.memory, a.stack)
     res = run_soft(prog, parse_args(prog, a.args), a.max_steps)

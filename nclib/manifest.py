@@ -136,4 +136,6 @@ def read_saved(directory, names=(MANIFEST,)) -> tuple[dict, dict[str, bytes]]:
         manifest = json.loads(files[MANIFEST].decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise LibraryError(f"{directory / MANIFEST} is corrupt: {err}") from None
+    except RecursionError:
+        raise LibraryError(f"{directory / MANIFEST} is corrupt: nested too deeply to be a library manifest") from None
     return manifest, files

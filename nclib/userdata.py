@@ -226,6 +226,8 @@ def _jsonl_records(path: Path):
             rec = json.loads(line)
         except json.JSONDecodeError as err:
             raise DatasetError(f"{path}: line {n}: not valid JSON ({err.msg} at column {err.colno})") from None
+        except RecursionError:
+            raise DatasetError(f"{path}: line {n}: nested too deeply to be a row of columns") from None
         if not isinstance(rec, dict):
             raise DatasetError(f"{path}: line {n}: expected a JSON object of columns, got {type(rec).__name__}")
         yield f"{path}: line {n}", rec

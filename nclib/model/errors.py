@@ -32,9 +32,13 @@ class MissingModuleWeightsError(NCLlamaError, ValueError):
     """A checkpoint lacks weights of the reasoning module (router, reader, writer or library)."""
 
 
+class CorruptWeightsError(NCLlamaError, OSError):
+    """A checkpoint's weights file cannot be read (truncated, or not safetensors)."""
+
+
 class ModelPathError(NCLlamaError, FileNotFoundError):
     """A model name is neither an existing directory nor loadable from the (offline) hub."""
 
 
-__all__ = ["NCLlamaError", "LibraryMismatchError", "UnsupportedBaseModelError", "TokenizerStyleError", "MissingDefaultError",
+__all__ = ["NCLlamaError", "CorruptWeightsError", "LibraryMismatchError", "UnsupportedBaseModelError", "TokenizerStyleError", "MissingDefaultError",
            "MissingModuleWeightsError", "ModelPathError"]

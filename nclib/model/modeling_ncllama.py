@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass
 
 import torch
@@ -12,7 +13,7 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 from transformers.models.llama.modeling_llama import LlamaPreTrainedModel
 
 from .configuration_ncllama import NCLlamaConfig, nc_field_names, unknown_field_message
-from .errors import LibraryMismatchError, MissingModuleWeightsError, ModelPathError, UnsupportedBaseModelError
+from .errors import CorruptWeightsError, LibraryMismatchError, MissingModuleWeightsError, ModelPathError, UnsupportedBaseModelError
 from .library import fingerprint, library_fields
 # absolute: the reasoning module is a package, and transformers' remote-code copy follows only
 # single-file relative imports (a trust_remote_code load needs nclib installed anyway: the library
@@ -260,7 +261,13 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         keeping the saved weights of the others (the library tensors must still be there)."""
         kwargs = _resolve_model_name(pretrained_model_name_or_path, kwargs)
         with_info = kwargs.pop("output_loading_info", False)
-        model, info = super().from_pretrained(pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs)
+        from safetensors import SafetensorError
+
+        try:
+            model, info = super().from_pretrained(pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs)
+        except SafetensorError as err:
+            raise CorruptWeightsError(f"{_unreadable_weights(pretrained_model_name_or_path)}: the weights are corrupt or "
+                                      f"truncated ({err}); save the model again or copy the file whole") from None
         missing = sorted(k for k in info.get("missing_keys", ()) if k.startswith("reasoning."))
         library_missing = [k for k in missing if k.startswith("reasoning.library.")]
         if missing and (library_missing or not fresh_reasoning):
@@ -407,6 +414,20 @@ def _hub_reachable(timeout: float = 2.0) -> bool:
     thread.start()
     thread.join(timeout + 0.5)
     return bool(ok)
+
+
+def _unreadable_weights(directory) -> str:
+    """The safetensors file(s) of a model directory whose header cannot be read, else the directory."""
+    from safetensors import SafetensorError, safe_open
+
+    bad = []
+    for path in sorted(Path(directory).glob("*.safetensors")) if os.path.isdir(directory) else []:
+        try:
+            with safe_open(str(path), "pt"):
+                pass
+        except (SafetensorError, OSError):
+            bad.append(str(path))
+    return ", ".join(bad) or str(directory)
 
 
 def _resolve_model_name(name, kwargs: dict) -> dict:

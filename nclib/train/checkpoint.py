@@ -164,6 +164,8 @@ def load_checkpoint(directory) -> TrainingState:
         meta = json.loads(files[STATE].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CheckpointError(f"{where} is corrupt (truncated or edited): {err}") from None
+    except RecursionError:
+        raise CheckpointError(f"{where} is corrupt (edited): nested too deeply to be a checkpoint") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{where} is not an nclib training checkpoint (format "
                               f"{meta.get('format') if isinstance(meta, dict) else type(meta).__name__!r})")

@@ -110,6 +110,21 @@ def test_run_errors(capsys, src):
     fails(capsys, ["run", f"{src}:gcd", "8", "2", "--max-steps", "0"], 2, "--max-steps", "'0'")
     fails(capsys, ["run", f"{src}:count", "50", "--max-steps", "40"], 1, "max_steps=")
     fails(capsys, ["run", f"{src}:spin", "3"], 1, "does not halt", "line 10", "while n != 0:")
+    huge = "9" * 95_000  # past Python's 4,300-digit limit for reading an int: named, not echoed whole
+    err = fails(capsys, ["run", f"{src}:gcd", huge, "2"], 2, "95,000 characters", "more than 4,300 digits").err
+    assert len(err) < 400
+
+
+def test_run_shows_list_arguments_changed_in_place(capsys, tmp_path):
+    """A routine that sorts its argument in place and returns None: `nclib run` prints the result
+    (None), then each list argument the run changed."""
+    path = tmp_path / "isort.py"
+    path.write_text("def isort(a: list[int], b: list[int]) -> None:\n"
+                    "    for i in range(1, len(a)):\n        x = a[i]\n        j = i\n"
+                    "        while j > 0 and a[j - 1] > x:\n            a[j] = a[j - 1]\n            j -= 1\n"
+                    "        a[j] = x\n")
+    main(["run", f"{path}:isort", "[3, 1, 2]", "[5, 4]"])
+    assert capsys.readouterr().out.splitlines() == ["None", "a = [1, 2, 3]"]  # b is unchanged
 
 
 def test_run_soft_reports_the_hard_error(capsys, src):

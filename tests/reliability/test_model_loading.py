@@ -221,3 +221,25 @@ def test_unknown_library_format_is_one_clear_line(saved):
     with pytest.raises(LibraryMismatchError, match="format='ncllama-library-v0', expected 'nclib-library'") as err:
         NCLlamaForCausalLM.from_pretrained(saved)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.001])
+def test_truncated_weights_name_the_file(saved, tmp_path, keep):
+    """A model.safetensors cut short (a copy that stopped): one NclibError naming the file."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(saved, copy)
+    weights = copy / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[:max(8, int(len(data) * keep))])
+    with pytest.raises(NclibError, match=rf"{weights}: .*corrupt or truncated"):
+        NCLlamaForCausalLM.from_pretrained(copy)
+
+
+def test_deeply_nested_library_manifest_names_the_file(tmp_path):
+    lib_dir = tmp_path / "lib"
+    nclib.Library([nclib.compile("def f(x: int) -> int:\n    return x\n")]).save(lib_dir)
+    (lib_dir / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(nclib.LibraryError, match=rf"{lib_dir / 'manifest.json'} is corrupt: nested too deeply"):
+        nclib.Library.load(lib_dir)
