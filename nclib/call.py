@@ -7,7 +7,8 @@ run ran into (naming the source line), copy list arguments back (Python's in-pla
 decode the result. The state is numpy arrays in the `HARD_FIELDS` layout, so a call needs neither
 torch nor numba: a run starts on the interpreted loop (`machine/interp.py`, about 3 us a step) and
 moves to the compiled one (`machine/compiled.py`) when it is still running after COLD_STEPS steps
-or when the compiled loop is already loaded. `raise_fault` turns a finished element into its
+or when the compiled loop is already loaded. If numba has not cached the compiled loop yet, a long
+run says so once and compiles it in a background process, running interpreted until it is ready. `raise_fault` turns a finished element into its
 error for batched results too (`Program.raise_for_fault`).
 
 NCLIB_HARD picks the machine as for batched runs: auto (above), compiled (always the compiled
@@ -27,15 +28,15 @@ from nclib.errors import MachineFault, NonHaltingError, RoutineError, StepLimitE
 from nclib.machine.isa import FAULT_NAMES, FAULT_NO_HALT, FAULT_RAISE, HALT_LINE, RV
 from nclib.machine.state import HARD_FIELDS, list_layout, place_arguments
 
-__all__ = ["COLD_STEPS", "UNCACHED_COLD_STEPS", "call_hard", "compiled_loop_cached", "check_call_args", "check_value", "enclosing_loop", "raise_fault", "run_arrays"]
+__all__ = ["COLD_STEPS", "call_hard", "compile_in_background", "compiled_loop_cached", "check_call_args", "check_value", "enclosing_loop", "raise_fault", "run_arrays"]
 
 # Element-steps a run takes interpreted (~1.4 us each here) before it moves to the compiled loop,
-# whose first load in a process costs ~1 s (numba's import and disk cache), or ~30 s when numba
-# has to compile it (no cache for this interp.py yet): spending about as long interpreted as the
-# switch costs bounds a run's start-up at about twice the best choice made knowing its length in
-# advance (the ski-rental argument).
+# whose first load in a process costs ~1 s (numba's import and disk cache): spending about as long
+# interpreted as the switch costs bounds a run's start-up at about twice the best choice made
+# knowing its length in advance (the ski-rental argument). Without the disk cache the compile
+# takes ~30 s: the run then says so once, starts the compile in a background process and goes on
+# interpreted, in chunks of COLD_STEPS, until the cache exists (`compile_in_background`).
 COLD_STEPS = 400_000
-UNCACHED_COLD_STEPS = 20_000_000
 
 
 def check_call_args(asm, args: tuple) -> list:
@@ -124,22 +125,52 @@ def run_arrays(asm, arrays: list, max_steps: int, cycles: bool = True) -> None:
         return
     loaded = sys.modules.get("nclib.machine.compiled")
     if choice == "auto" and not (loaded is not None and loaded.warm()):
-        from nclib.machine.interp import run_interpreted
-
-        budget = COLD_STEPS if compiled_loop_cached() else UNCACHED_COLD_STEPS
-        cold = min(max_steps, max(1, budget // max(1, arrays[0].shape[0])))
-        run_interpreted(asm, arrays, cold, cycles)
-        max_steps -= cold
-        if max_steps == 0 or bool((arrays[5] == HALT_LINE).all()):
-            return
         import importlib.util
 
-        if importlib.util.find_spec("numba") is None:  # no compiled loop: go on interpreted
-            run_interpreted(asm, arrays, max_steps, cycles)
+        from nclib.machine.interp import run_interpreted
+
+        chunk = max(1, COLD_STEPS // max(1, arrays[0].shape[0]))  # steps per element of one interpreted stretch
+
+        def interpreted(steps: int) -> bool:
+            """Run up to `steps` interpreted; True when the run is over."""
+            nonlocal max_steps
+            steps = min(max_steps, steps)
+            run_interpreted(asm, arrays, steps, cycles)
+            max_steps -= steps
+            return max_steps == 0 or bool((arrays[5] == HALT_LINE).all())
+
+        if interpreted(chunk):
             return
+        if importlib.util.find_spec("numba") is None:  # no compiled loop: go on interpreted
+            interpreted(max_steps)
+            return
+        if not compiled_loop_cached():
+            compiling = compile_in_background()
+            while compiling.poll() is None:  # the compile takes ~30 s: keep running meanwhile
+                if interpreted(chunk):
+                    return
     from nclib.machine.compiled import run_arrays as run_compiled_arrays
 
     run_compiled_arrays(asm, arrays, max_steps, cycles)
+
+
+_background = None  # the process compiling the loop, started at most once per process
+
+
+def compile_in_background():
+    """Start `python -m nclib.machine.compiled` (numba compiles the machine loop into its disk
+    cache, ~30 s, once per installation) unless this process already did, saying so on stderr once;
+    returns the process (`poll()` is None while it runs)."""
+    global _background
+    if _background is None:
+        import subprocess
+
+        print("nclib: a long hard-mode run, and numba's compiled machine loop is not cached yet: compiling it in the "
+              "background (about 30 s, once per installation; `python -m nclib.machine.compiled` does it ahead), "
+              "running interpreted meanwhile", file=sys.stderr, flush=True)
+        _background = subprocess.Popen([sys.executable, "-m", "nclib.machine.compiled"], stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return _background
 
 
 def compiled_loop_cached() -> bool:

@@ -74,3 +74,25 @@ def run_compiled(asm, state: HardState, max_steps: int, cycles: bool = True, str
     arrays = [getattr(state, name).detach().to("cpu", torch.int64).contiguous().numpy().copy() for name in HARD_FIELDS]
     run_arrays(asm, arrays, max_steps, cycles, stride, threads)
     return HardState(*(torch.from_numpy(a) for a in arrays))
+
+
+def warm_cache() -> float:
+    """Compile the loop (or load it from numba's disk cache) by running a one-line program once;
+    returns the seconds it took. What `python -m nclib.machine.compiled` and scripts/setup.sh run,
+    so that no run of a user's waits for the compile."""
+    import time
+
+    from nclib.call import initial_arrays
+    from nclib.compiler import compile_text
+
+    start = time.perf_counter()
+    asm = compile_text("def one(x: int) -> int:\n    return x + 1\n", "one")
+    arrays, _ = initial_arrays(asm, [1])
+    run_arrays(asm, arrays, 100)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    if numba is None:
+        sys.exit("nclib: numba is not installed; the hard machine runs interpreted")
+    print(f"nclib: the compiled hard-machine loop is ready ({warm_cache():.1f} s)")

@@ -4,6 +4,7 @@ registers, memory, call stack, step counts, faults and their lines, overflow rec
 detector's verdicts; and one call (nclib/call.py) on each machine."""
 
 import random
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -216,9 +217,10 @@ def test_torch_thread_count_is_kept(monkeypatch):
         torch.set_num_threads(before)
 
 
-def test_an_uncached_compiled_loop_is_not_compiled_for_a_short_run(monkeypatch):
-    """Without numba's disk cache the switch costs a ~30 s compile, so a cold run stays interpreted
-    for UNCACHED_COLD_STEPS element-steps instead of COLD_STEPS; with the cache it moves on."""
+def test_an_uncached_compiled_loop_is_compiled_in_the_background(monkeypatch, capsys):
+    """Without numba's disk cache the switch costs a ~30 s compile: a long run says so once on
+    stderr, starts the compile in another process and stays interpreted until it has finished;
+    with the cache it moves on after COLD_STEPS (issue 29)."""
     import nclib.machine.compiled as compiled
 
     prog = nclib.stdlib(values=(0, 1024), memory=48, stack=24)["fib"]
@@ -231,6 +233,35 @@ def test_an_uncached_compiled_loop_is_not_compiled_for_a_short_run(monkeypatch):
     real = compiled.run_arrays
     monkeypatch.setattr(compiled, "run_arrays", lambda *a, **k: (moved.append(1), real(*a, **k)))
     assert prog(14) == 377 and moved == [1]
+
+    class Compiling:  # a background compile that finishes after `polls` checks
+        def __init__(self, polls):
+            self.polls = polls
+
+        def poll(self):
+            self.polls -= 1
+            return None if self.polls >= 0 else 0
+
     monkeypatch.setattr(nclib.call, "compiled_loop_cached", lambda: False)
-    monkeypatch.setattr(nclib.call, "UNCACHED_COLD_STEPS", 10**9)
-    assert prog(14) == 377 and moved == [1]  # stayed interpreted
+    monkeypatch.setattr(nclib.call, "compile_in_background", lambda: Compiling(10 ** 9))
+    assert prog(14) == 377 and moved == [1]  # stayed interpreted while the compile ran
+    monkeypatch.setattr(nclib.call, "compile_in_background", lambda: Compiling(3))
+    assert prog(14) == 377 and moved == [1, 1]  # moved on once it had finished
+    assert prog(3) == 2 and moved == [1, 1]  # a short run never starts a compile
+
+
+def test_the_background_compile_says_so_once(monkeypatch, capsys):
+    started = []
+
+    class Popen:
+        def __init__(self, args, **kwargs):
+            started.append(args)
+
+    import subprocess
+
+    monkeypatch.setattr(subprocess, "Popen", Popen)
+    monkeypatch.setattr(nclib.call, "_background", None)
+    first, second = nclib.call.compile_in_background(), nclib.call.compile_in_background()
+    assert first is second and started == [[sys.executable, "-m", "nclib.machine.compiled"]]
+    err = capsys.readouterr().err
+    assert err.count("compiling it in the background (about 30 s, once per installation") == 1
