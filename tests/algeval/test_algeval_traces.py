@@ -104,34 +104,12 @@ def test_unknown_routine_is_a_clear_error(lib):
         event_lines(prog, {"walk": TraceSpec("q", "seen")})
 
 
-BFS_SOURCE = '''
-def bfs_order(edges: list[int], n: int, start: int) -> list[int]:
-    seen = [0] * n
-    queue = [0] * n
-    order = []
-    seen[start] = 1
-    queue[0] = start
-    head, tail = 0, 1
-    while head < tail:
-        u = queue[head]
-        head += 1
-        order.append(u)
-        for i in range(0, len(edges), 2):
-            if edges[i] == u and seen[edges[i + 1]] == 0:
-                v = edges[i + 1]
-                seen[v] = 1
-                queue[tail] = v
-                tail += 1
-    return order
-'''
-
-
-def test_reference_never_runs_the_sources_module_code(tmp_path):
+def test_reference_never_runs_the_sources_module_code(tmp_path, lib):
     """A saved library's source is data: its imports and module statements (ignored by the
     compiler) must not run when the reference trace is taken (issue 29)."""
     marker = tmp_path / "payload_ran"
     payload = f"import os\nos.system('touch {marker}')\nopen({str(marker)!r}, 'w').write('x')\n"
-    prog = nclib.compile(payload + BFS_SOURCE, entry="bfs_order", values=(0, 64), memory=32)
+    prog = nclib.compile(payload + lib["bfs_order"].source, entry="bfs_order", values=(0, 64), memory=32)
     lib_dir = tmp_path / "lib"
     nclib.Library([prog]).save(lib_dir)
     loaded = nclib.Library.load(lib_dir)["bfs_order"]
