@@ -213,7 +213,7 @@ def _size(where: str, column: str, value) -> int:
 def _jsonl_records(path: Path):
     """("FILE: line N", record) per non-blank line."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a byte order mark (Windows editors) is skipped
     except UnicodeDecodeError as err:
         raise DatasetError(f"{path}: not UTF-8 text ({err})") from None
     for n, line in enumerate(lines, 1):

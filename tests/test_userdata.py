@@ -236,6 +236,13 @@ def test_csv_with_a_byte_order_mark_and_quoted_list_answers(tmp_path):
     assert got[0] == ("sort 10, 9 = ", "9, 10") and len(got) == 10
 
 
+def test_jsonl_with_a_byte_order_mark(tmp_path):
+    path = tmp_path / "notepad.jsonl"
+    path.write_bytes("\ufeff".encode() + "".join(json.dumps(r) + "\n" for r in examples(10)).encode())
+    dd = load_user_dataset({"path": str(path), "test_fraction": 0.2})
+    assert len(dd["train"]) + len(dd["test"]) == len({r["prompt"] for r in examples(10)})
+
+
 def test_a_huge_jsonl_row_is_refused_before_it_is_parsed(tmp_path):
     path = tmp_path / "big.jsonl"
     path.write_text('{"prompt": "a = ", "answer": "1"}\n' + json.dumps({"prompt": "x" * 300_000, "answer": "1"}) + "\n")
