@@ -191,8 +191,12 @@ def show(prog: nclib.Program, res: nclib.ExecResult, mode: str):
 def writing(path, what: str):
     """An OSError while writing `what` to `path` becomes an NclibError naming the path the user
     gave (not a temporary sibling of it)."""
+    from nclib.atomic import SaveError
+
     try:
         yield
+    except SaveError:  # a refusal before anything was written: its message says what to do
+        raise
     except OSError as err:
         raise NclibError(f"cannot write {what} to {str(path)!r}: {err.strerror or err}; choose a writable path") from err
 

@@ -12,6 +12,7 @@ import sys
 import matplotlib.image
 import pytest
 
+import nclib
 import nclib.cli
 from nclib.cli import main
 from nclib.errors import ValueRangeError
@@ -113,6 +114,14 @@ def test_run_errors(capsys, src):
     huge = "9" * 95_000  # past Python's 4,300-digit limit for reading an int: named, not echoed whole
     err = fails(capsys, ["run", f"{src}:gcd", huge, "2"], 2, "95,000 characters", "more than 4,300 digits").err
     assert len(err) < 400
+
+
+def test_compile_into_a_saved_library_needs_overwrite(capsys, src, tmp_path):
+    main(["compile", f"{src}:gcd", "-o", str(tmp_path / "lib")])
+    fails(capsys, ["compile", f"{src}:add", "-o", tmp_path / "lib"], 1, "already holds a saved library", "--overwrite")
+    assert "writable" not in capsys.readouterr().err
+    main(["compile", f"{src}:add", "-o", str(tmp_path / "lib"), "--overwrite"])
+    assert [p.name for p in nclib.Library.load(tmp_path / "lib")] == ["add"]
 
 
 def test_run_shows_list_arguments_changed_in_place(capsys, tmp_path):
