@@ -377,7 +377,10 @@ class Program:
             value = state.regs[:, RV].clone()
         elif self.returns == "list":
             addr = state.regs[:, RV].clamp(0, A - 1)
-            lengths = state.mem.gather(1, addr[:, None])[:, 0]
+            # an element that stopped with an error before its return holds no list there: its
+            # "length" is whatever the cell holds, kept inside [0, cells after addr] (found by the
+            # differential fuzzer: tests/compiler/test_fuzz_regressions.py)
+            lengths = torch.minimum(state.mem.gather(1, addr[:, None])[:, 0].clamp_min(0), A - 1 - addr)
             L_out = int(lengths.max()) if B else 0
             idx = (addr[:, None] + 1 + torch.arange(L_out, device=device)[None, :]).clamp(max=A - 1)
             value = state.mem.gather(1, idx)

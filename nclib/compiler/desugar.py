@@ -540,8 +540,10 @@ class Rewriter(ast.NodeTransformer):
         self.visit_comprehension_parts(node)
         result = self.fresh("r")
         append = ast.Expr(value=ast.Call(func=ast.Attribute(value=_load(result), attr="append", ctx=ast.Load()), args=[node.elt], keywords=[]))
-        return self._helper(node, "list", node, [_assign(result, ast.List(elts=[], ctx=ast.Load()))], [append],
+        call = self._helper(node, "list", node, [_assign(result, ast.List(elts=[], ctx=ast.Load()))], [append],
                             [ast.Return(value=_load(result))], extra=[])
+        call.nc_fresh_list = True  # the helper returns the list it built: no other name holds it (validate.fresh)
+        return call
 
     @staticmethod
     def _rewritable(comp: ast.GeneratorExp | ast.ListComp) -> bool:

@@ -640,8 +640,60 @@ def infer_kinds(info: ModuleInfo, problems: list[Problem]) -> None:
     info.kinds = kinds
     info.returns = returns
     info.tuples = tuples
+    aliasing = returns_argument(info)
     for fname, fn in info.functions.items():
-        problems.extend(KindChecker(info, fname).run(fn))
+        problems.extend(KindChecker(info, fname, aliasing).run(fn))
+
+
+def returns_argument(info: ModuleInfo) -> set[str]:
+    """Functions that may return one of their list arguments rather than a new list: `return a` of
+    a parameter, of a name ever bound to something other than a new list, or of a call of such a
+    function (to a fixed point). A list that the caller appends to must not be passed to them: the
+    append may move the list to a new block, and the name holding the returned list would keep the
+    old one (found by the differential fuzzer, tests/compiler/test_fuzz_regressions.py)."""
+    result: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, fn in info.functions.items():
+            if name in result or info.returns.get(name) != "list":
+                continue
+            values = [n.value for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
+            if any(_may_be_argument(fn, v, result, info) for v in values):
+                result.add(name)
+                changed = True
+    return result
+
+
+def _may_be_argument(fn: ast.FunctionDef, value: ast.AST, aliasing: set[str], info: ModuleInfo) -> bool:
+    if isinstance(value, ast.IfExp):
+        return _may_be_argument(fn, value.body, aliasing, info) or _may_be_argument(fn, value.orelse, aliasing, info)
+    if isinstance(value, ast.Name):
+        if value.id in {a.arg for a in fn.args.args}:
+            return True
+        bound = [n.value for n in ast.walk(fn) if isinstance(n, ast.Assign)
+                 for t in n.targets if isinstance(t, ast.Name) and t.id == value.id]
+        return any(not is_none(v) and not _new_list(v, aliasing, info) for v in bound)
+    return not _new_list(value, aliasing, info)
+
+
+def _new_list(node: ast.AST, aliasing: set[str], info: ModuleInfo) -> bool:
+    """A list expression that is surely a new list: `fresh_list`, or a call of a list-returning
+    function not in `aliasing`."""
+    if fresh_list(node):
+        return True
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in info.functions
+            and node.func.id not in aliasing)
+
+
+def fresh_list(node: ast.AST) -> bool:
+    """A new list that no other name holds: a literal, [x] * n, a slice, a copy, or a list
+    comprehension (desugared into a call of a helper that builds and returns a new list)."""
+    return (getattr(node, "nc_fresh_list", False) or isinstance(node, (ast.List, ast.Tuple))
+            or (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice))
+            or (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add)))
+            or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "copy")
+            or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in LIST_BUILTINS))
 
 
 class KindChecker(ast.NodeVisitor):
@@ -649,8 +701,8 @@ class KindChecker(ast.NodeVisitor):
     return matches the function's kind: a list where an int is expected (or the reverse) would read
     an address as a number, so each mismatch is a problem at its line."""
 
-    def __init__(self, info: ModuleInfo, fname: str):
-        self.info, self.fname = info, fname
+    def __init__(self, info: ModuleInfo, fname: str, aliasing: set[str] = frozenset()):
+        self.info, self.fname, self.aliasing = info, fname, aliasing
         self.kinds = info.kinds[fname]
         self.problems: list[Problem] = []
 
@@ -663,11 +715,7 @@ class KindChecker(ast.NodeVisitor):
         return self.problems
 
     def fresh(self, node: ast.AST) -> bool:
-        """A new list that no other name holds: a literal, [x] * n, a slice or a copy."""
-        return (isinstance(node, (ast.List, ast.Tuple)) or (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice))
-                or (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add)))
-                or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "copy")
-                or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in LIST_BUILTINS))
+        return fresh_list(node)
 
     def kind(self, node: ast.AST) -> str:
         return expr_kind(self.kinds, self.info.returns, node)
@@ -778,6 +826,12 @@ class KindChecker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name) and node.func.id in self.aliasing:
+            for arg in node.args:
+                if isinstance(arg, ast.Name) and arg.id in self.grown:
+                    self.report(arg, f"the list {arg.id}, which {self.fname} appends to, passed to {node.func.id}, which may "
+                                f"return it (a second name for a list that moves when it grows)",
+                                f"pass a copy, {node.func.id}(..., {arg.id}[:], ...), or make {node.func.id} return a new list")
         if isinstance(node.func, ast.Attribute) and node.func.attr == "append" and node.func.value.id in self.params:
             self.report(node, f"{node.func.value.id}.append(...) on the parameter {node.func.value.id}",
                         "append only to lists this function creates (copy the parameter first: result = "
@@ -912,7 +966,10 @@ def hoist_nested(tree: ast.Module) -> None:
                     n.args = n.args + [ast.Name(id=c, ctx=ast.Load(), lineno=n.lineno, col_offset=n.col_offset,
                                                 end_lineno=n.end_lineno, end_col_offset=n.end_col_offset) for c in captured[n.func.id]]
                     n.func.id = f"{outer.name}.{n.func.id}"
-        outer.body = [s for s in outer.body if not isinstance(s, ast.FunctionDef)]
+        # a body of nothing but nested defs becomes `pass` (returns None, as Python does; an empty
+        # body crashed the lowering: found by hypothesmith, tests/compiler/test_fuzz_regressions.py)
+        outer.body = [s for s in outer.body if not isinstance(s, ast.FunctionDef)] or [
+            ast.copy_location(ast.Pass(), nested[-1])]
         for fn in nested:
             if captured[fn.name]:
                 fn.args.defaults = []  # every call now passes every argument (defaults filled in above)

@@ -465,6 +465,9 @@ def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs
     if "alloc" in g:
         gate = ip[:, g["alloc"]]  # [B, n]
         size = operand("a", "alloc")  # [B, n, V]
+        if lo < 0:  # a negative size allocates nothing, as in hard mode (`[x] * n` with n < 0 is [])
+            neg = size[..., :-lo].sum(-1, keepdim=True)  # the mass on sizes < 0 moves to size 0
+            size = torch.cat([torch.zeros_like(size[..., :-lo]), size[..., -lo:-lo + 1] + neg, size[..., -lo + 1:]], -1)
         grown = torch.roll(dist_add_sub(hp.unsqueeze(1).expand_as(size), size, lo, 1), 1, -1)  # hp + size + 1
         delta = torch.einsum("bn,bnv->bv", gate, grown - hp.unsqueeze(1))
         hp_row = torch.zeros(R, 1, dtype=regs.dtype, device=regs.device)
