@@ -208,6 +208,9 @@ def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs
     if "alloc" in g:
         gate = ip[:, g["alloc"]]  # [B, n]
         size = operand("a", "alloc")  # [B, n, V]
+        if lo < 0:  # a negative size allocates nothing (the hard machine clamps it at 0)
+            size = torch.cat([torch.zeros_like(size[..., :-lo]), size[..., -lo:-lo + 1] + size[..., :-lo].sum(-1, keepdim=True),
+                              size[..., -lo + 1:]], -1)
         grown = torch.roll(kernels.dist_add(hp.unsqueeze(1).expand_as(size), size, lo), 1, -1)  # hp + size + 1
         delta = torch.einsum("bn,bnv->bv", gate, grown - hp.unsqueeze(1))
         hp_row = torch.zeros(R, 1, dtype=regs.dtype, device=regs.device)
