@@ -8,8 +8,9 @@ decode the result. The state is numpy arrays in the `HARD_FIELDS` layout, so a c
 torch nor numba: a run starts on the interpreted loop (`machine/interp.py`, about 3 us a step) and
 moves to the compiled one (`machine/compiled.py`) when it is still running after COLD_STEPS steps
 or when the compiled loop is already loaded. If numba has not cached the compiled loop yet, a long
-run says so once and compiles it in a background process, running interpreted until it is ready. `raise_fault` turns a finished element into its
-error for batched results too (`Program.raise_for_fault`).
+run says so once and compiles it in a background process, running interpreted until it is ready.
+`raise_fault` turns a finished element into its error for batched results too
+(`Program.raise_for_fault`).
 
 NCLIB_HARD picks the machine as for batched runs: auto (above), compiled (always the compiled
 loop), torch (the torch step, `hard.run_hard`: the reference).

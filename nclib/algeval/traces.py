@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import torch
 
+from nclib.compiler.validate import BUILTINS, METHODS
 from nclib.program import Program
 
 __all__ = ["TraceSpec", "TRACE_SPECS", "Event", "visit_order", "event_lines", "reference_events",
@@ -144,12 +145,12 @@ class _Instrument(ast.NodeTransformer):
         return node
 
 
-# What the compiled language can call (nclib/compiler/validate.py BUILTINS and METHODS, the
-# constructs desugar.py rewrites, the exceptions a routine raises): the reference runs with
-# these builtins and nothing else.
-_REFERENCE_BUILTINS = ("len", "abs", "min", "max", "isinstance", "int", "list", "sorted", "bool", "tuple", "range",
-                       "enumerate", "zip", "reversed", "sum", "any", "all", "divmod", "pow")
-_REFERENCE_METHODS = {"append", "pop", "copy", "isqrt", "sqrt"}  # list methods; math.isqrt / math.sqrt
+# What the compiled language can call: the compiler's builtins and list methods, the calls
+# desugar.py rewrites before validation (the reference runs the source as written), and
+# math.isqrt / math.sqrt; plus the exceptions a routine raises. Nothing else is reachable.
+_DESUGARED_BUILTINS = ("bool", "tuple", "range", "enumerate", "zip", "reversed", "sum", "any", "all", "divmod", "pow")
+_REFERENCE_BUILTINS = (*BUILTINS, *_DESUGARED_BUILTINS)
+_REFERENCE_METHODS = {*METHODS, "isqrt", "sqrt"}
 
 
 def reference_namespace() -> dict:

@@ -70,7 +70,7 @@ def run_compiled(asm, state: HardState, max_steps: int, cycles: bool = True, str
 
     from nclib.memory import check_hard_run
 
-    check_hard_run(asm, state.mem.shape[0])  # the loop works on a CPU copy of the state
+    check_hard_run(asm, state.mem.shape[0], copies=2)  # the state and the CPU copy the loop works on
     arrays = [getattr(state, name).detach().to("cpu", torch.int64).contiguous().numpy().copy() for name in HARD_FIELDS]
     run_arrays(asm, arrays, max_steps, cycles, stride, threads)
     return HardState(*(torch.from_numpy(a) for a in arrays))

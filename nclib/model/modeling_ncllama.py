@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from transformers import GenerationMixin, LlamaConfig, LlamaForCausalLM, LlamaModel
