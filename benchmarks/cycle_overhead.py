@@ -27,7 +27,7 @@ def timed(prog: nclib.Program, args: list, cycles: bool) -> tuple[float, float, 
     def run(asm, state, max_steps, trace=None, cycles_=cycles):
         return original(asm, state, max_steps, trace, cycles=cycles_)
 
-    import nclib.program as program
+    import nclib.runtime.program as program
 
     program.run_hard = run
     try:

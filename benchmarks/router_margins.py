@@ -8,7 +8,7 @@ each text this records the margin max_routine - no_call at its last token (a tas
 slot) and its maximum over all positions (what decides a false call on prose). Shifting every
 routine logit by +delta (an operating point: a more eager router) then fires on a text iff its
 margin exceeds -delta. The report gives, for a range of delta, the share of prose passages
-(`nclib.corpus`, the train and the held-out test sources) that would fire anywhere and the share
+(`nclib.data.corpus`, the train and the held-out test sources) that would fire anywhere and the share
 of each task's test_wording (and, for reference, train) prompts that would fire at the answer slot:
 whether a calibrated threshold could trade false calls for held-out wordings. Texts are run as in
 `nclib eval`: one teacher-forced forward each.
@@ -85,7 +85,7 @@ def measure(model_dir: str, data_dir: str, n_prose: int, n_rows: int) -> dict:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     import nclib  # noqa: F401  (registers NCLlama with the Auto classes)
-    from nclib.corpus import ordinary_passages
+    from nclib.data.corpus import ordinary_passages
 
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
     tok = AutoTokenizer.from_pretrained(model_dir)

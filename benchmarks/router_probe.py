@@ -4,7 +4,7 @@
 
 A linear router sees the hidden state at a position and the mean of the hidden states up to it.
 This fits that router as a probe on the *frozen* SmolLM2 backbone, supervised: "no call" at every
-position of ordinary prose (`nclib.corpus`, train sources) and before the end of each task prompt,
+position of ordinary prose (`nclib.data.corpus`, train sources) and before the end of each task prompt,
 the task's routine at the end of its training prompts (the balanced loss of `router_loss`). Each
 layer is fitted twice: on the features as they are (raw) and standardized per feature (mean and
 variance over the training positions, what `NCRouter` does with its running statistics). The
@@ -98,7 +98,7 @@ def probe(layer: int, standardize: bool, data: dict) -> dict:
 def main() -> None:
     import datasets
 
-    from nclib.corpus import ordinary_passages
+    from nclib.data.corpus import ordinary_passages
     from nclib.model.defaults import load_smollm2, load_smollm2_tokenizer
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -10,11 +10,12 @@ transformers is already loaded, else by a post-import hook on the module `transf
 
 import importlib
 import importlib.abc
+import importlib.machinery
 import sys
 import threading
 import warnings
 
-from nclib.lazy import lazy_exports
+from nclib.util.lazy import lazy_exports
 from nclib.errors import (CompileError, LibraryError, MachineFault, NclibError, Problem, RoutineError, StepLimitError,
                           ValueRangeError)
 
@@ -39,10 +40,10 @@ __all__ = [
     "stdlib",
 ]
 
-# Imported on first access: nclib.program and nclib.library import torch, nclib.model transformers.
-# (`nclib run FILE.py:f ...` compiles and runs without either: nclib.compiler, nclib.call.)
-__getattr__, __dir__, _ = lazy_exports(globals(), {"program": ("ExecResult", "Program", "compile"),
-                                                     "library": ("Library", "stdlib"),
+# Imported on first access: nclib.runtime.program and nclib.runtime.library import torch, nclib.model transformers.
+# (`nclib run FILE.py:f ...` compiles and runs without either: nclib.compiler, nclib.runtime.call.)
+__getattr__, __dir__, _ = lazy_exports(globals(), {"runtime.program": ("ExecResult", "Program", "compile"),
+                                                     "runtime.library": ("Library", "stdlib"),
                                                      "model": ("NCLlamaConfig", "NCLlamaForCausalLM")})
 
 
@@ -122,3 +123,43 @@ def _install_transformers_hook() -> None:
 
 
 _install_transformers_hook()
+
+# Modules that moved into the layer folders (issue 23), by their old names. Saved models' remote
+# code (`from nclib.library import ...`, `from nclib.memory import ...`) and users' imports keep
+# working: importing an old name gives the module itself, not a copy.
+MOVED = {
+    "nclib.program": "nclib.runtime.program", "nclib.call": "nclib.runtime.call",
+    "nclib.worlds": "nclib.runtime.worlds", "nclib.library": "nclib.runtime.library",
+    "nclib.manifest": "nclib.runtime.manifest", "nclib.library_spec": "nclib.runtime.library_spec",
+    "nclib.options": "nclib.util.options", "nclib.memory": "nclib.util.memory",
+    "nclib.atomic": "nclib.util.atomic", "nclib.lazy": "nclib.util.lazy",
+    "nclib.corpus": "nclib.data.corpus", "nclib.userdata": "nclib.data.userdata",
+    "nclib.evaluation": "nclib.evals.exact_match", "nclib.nocall": "nclib.evals.nocall",
+    "nclib.trace": "nclib.evals.trace", "nclib.task_model": "nclib.tasks.task_model",
+}
+
+
+class _MovedModuleLoader(importlib.abc.Loader):
+    """Imports the module's new name and puts that module under the old name as well (the import
+    system returns whatever `sys.modules` holds for the name once the loader has run)."""
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        sys.modules[module.__name__] = importlib.import_module(MOVED[module.__name__])
+
+
+class _MovedModuleFinder(importlib.abc.MetaPathFinder):
+    """Answers only for the old names in MOVED."""
+
+    nclib_moved_modules = True
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in MOVED:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, _MovedModuleLoader())
+
+
+if not any(getattr(finder, "nclib_moved_modules", False) for finder in sys.meta_path):
+    sys.meta_path.append(_MovedModuleFinder())

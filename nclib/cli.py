@@ -97,9 +97,9 @@ def pick_routine(target: str, names: list[str]) -> str:
 
 def library_assembly(target: str, values, memory, stack):
     """LIBRARY_DIR[:ROUTINE] for a hard run, without torch: the manifest's routines recompiled and
-    checked against their saved program hashes (nclib/manifest.py); the soft-mode tensors, which a
+    checked against their saved program hashes (nclib/runtime/manifest.py); the soft-mode tensors, which a
     hard run does not read, are not loaded."""
-    from nclib.manifest import manifest_assemblies, read_saved
+    from nclib.runtime.manifest import manifest_assemblies, read_saved
 
     check_library_target(target, values, memory, stack)
     path = split_target(target)[0]
@@ -191,7 +191,7 @@ def show(prog: nclib.Program, res: nclib.ExecResult, mode: str):
 def writing(path, what: str):
     """An OSError while writing `what` to `path` becomes an NclibError naming the path the user
     gave (not a temporary sibling of it)."""
-    from nclib.atomic import SaveError
+    from nclib.util.atomic import SaveError
 
     try:
         yield
@@ -209,8 +209,8 @@ def cmd_compile(a) -> None:
 
 
 def cmd_run(a) -> None:
-    if not a.soft:  # hard mode: no torch (nclib/call.py)
-        from nclib.call import call_hard
+    if not a.soft:  # hard mode: no torch (nclib/runtime/call.py)
+        from nclib.runtime.call import call_hard
 
         load = library_assembly if Path(split_target(a.target)[0]).is_dir() else compile_file
         asm = load(a.target, a.values, a.memory, a.stack)
@@ -242,7 +242,7 @@ def cmd_disasm(a) -> None:
 def cmd_trace(a) -> None:
     """Hard mode: the trace is drawn up to where the machine stopped, then its error (if any) is
     raised. Soft mode: the hard machine's error is raised before anything is drawn."""
-    from nclib.trace import check_image_path, plot_trace
+    from nclib.evals.trace import check_image_path, plot_trace
 
     check_image_path(a.output)
     prog = load_program(a.target, a.values, a.memory, a.stack)
@@ -307,7 +307,7 @@ def cmd_check_stdlib(a) -> None:
     import copy
 
     from nclib.routines import ROUTINES
-    from nclib.trace import plot_trace
+    from nclib.evals.trace import plot_trace
 
     out = Path(a.out)
     with writing(out, "the check's outputs"):
@@ -348,9 +348,9 @@ def cmd_check_stdlib(a) -> None:
 
 
 def cmd_train(a) -> None:
-    from nclib.library_spec import LibrarySpecError
+    from nclib.runtime.library_spec import LibrarySpecError
     from nclib.train.finetune import ConfigError, recipe_main
-    from nclib.userdata import DatasetError
+    from nclib.data.userdata import DatasetError
 
     try:
         recipe_main([a.config] + (["--stop-at", str(a.stop_at)] if a.stop_at is not None else []) + (["--set", *a.set] if a.set else [])
@@ -364,7 +364,7 @@ def load_eval_model(spec: str):
     """'smollm2' (the zero-shot backbone) or a saved model directory (NCLlama or LLaMA) -> (model, tokenizer)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from nclib.task_model import load_backbone
+    from nclib.tasks.task_model import load_backbone
 
     if spec in ("smollm2", "tiny"):
         return load_backbone(spec)
@@ -377,7 +377,7 @@ def cmd_eval(a) -> None:
     """Exact match of several models on the same rows, printed side by side."""
     from tqdm.auto import tqdm
 
-    from nclib.evaluation import evaluate_rows, sample_rows, write_results
+    from nclib.evals.exact_match import evaluate_rows, sample_rows, write_results
     from nclib.tasks import TASKS, build_task, load_task
 
     specs = []
@@ -415,7 +415,7 @@ def cmd_eval(a) -> None:
         rows += sample_rows(dd, splits, a.n, a.seed)
     passages = []
     if a.no_call:
-        from nclib.corpus import ordinary_passages
+        from nclib.data.corpus import ordinary_passages
 
         passages = ordinary_passages("test", a.no_call, seed=a.seed)
         reference = a.no_call_reference or next((n for n, s in specs if s == "smollm2"), None)
@@ -426,7 +426,7 @@ def cmd_eval(a) -> None:
         with tqdm(total=len(rows), desc=f"eval {name}") as bar:
             records += evaluate_rows(model, tok, rows, name, batch_size=a.batch_size, progress=bar)
         if passages:
-            from nclib.nocall import no_call_records
+            from nclib.evals.nocall import no_call_records
 
             with tqdm(total=len(passages), desc=f"no-call {name}") as bar:
                 ordinary += no_call_records(model, tok, passages, name, batch_size=a.batch_size, progress=bar)
@@ -434,7 +434,7 @@ def cmd_eval(a) -> None:
     table = write_results(records, a.out, title="exact match by size: " + ", ".join(names))
     print(table)
     if passages:
-        from nclib.nocall import write_no_call
+        from nclib.evals.nocall import write_no_call
 
         print(write_no_call(ordinary, a.out, reference))
     print(f"{len(rows)} rows (+ {len(passages)} ordinary passages) x {len(specs)} models in {time.time() - began:.0f} s; "
@@ -507,7 +507,7 @@ def build_parser() -> Parser:
     p.add_argument("--threads", type=natural, default=0)
     p.add_argument("--out", default="out/eval")
     p.add_argument("--no-call", type=natural, default=0, metavar="N",
-                   help="also N held-out ordinary passages (nclib.corpus): false-call rate and per-token loss")
+                   help="also N held-out ordinary passages (nclib.data.corpus): false-call rate and per-token loss")
     p.add_argument("--no-call-reference", default=None, metavar="NAME",
                    help="the model whose per-token loss the others are compared with (default: the smollm2 one)")
     p.set_defaults(func=cmd_eval)

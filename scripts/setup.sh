@@ -31,5 +31,5 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
 fi
 # numba compiles the hard machine's loop once per installation (~30 s) and caches it on disk; done
 # here so that no run waits for it (a no-op of about a second once cached)
-python -c "import nclib.call as c, sys; sys.exit(0 if c.compiled_loop_cached() else 1)" 2>/dev/null \
+python -c "import nclib.runtime.call as c, sys; sys.exit(0 if c.compiled_loop_cached() else 1)" 2>/dev/null \
     || python -m nclib.machine.compiled

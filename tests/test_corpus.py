@@ -1,4 +1,4 @@
-"""nclib.corpus: ordinary stdlib prose with numbers, split by source, deterministic."""
+"""nclib.data.corpus: ordinary stdlib prose with numbers, split by source, deterministic."""
 
 import json
 import os
@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from nclib import corpus
-from nclib.corpus import ordinary_passages, passage_records, passages_of_text, source_split
+from nclib.data.corpus import ordinary_passages, passage_records, passages_of_text, source_split
 
 CODE = re.compile(r">>>|^\s*(def|class|import|from|return|raise)\s|\bself\.|[{}\\]|==|!=|->|\s=\s")
 

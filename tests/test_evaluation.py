@@ -9,9 +9,9 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from nclib.evaluation import accuracy_table, evaluate_rows, format_table, write_results
+from nclib.evals.exact_match import accuracy_table, evaluate_rows, format_table, write_results
 from nclib.model.defaults import load_smollm2_tokenizer
-from nclib.task_model import build_augmented, collate, encode_rows, task_library
+from nclib.tasks.task_model import build_augmented, collate, encode_rows, task_library
 from nclib.tasks import TASKS, TaskDataError, arg_values, build_task
 
 
@@ -127,7 +127,7 @@ def test_rows_seen_in_training_are_marked_and_counted():
     """sample_rows marks a test row whose prompt is a training prompt; the table counts them."""
     import datasets
 
-    from nclib.evaluation import sample_rows
+    from nclib.evals.exact_match import sample_rows
 
     def row(prompt, split):
         return {"task": "t", "split": split, "size": 1, "style": "user", "prompt": prompt, "answer": "1"}

@@ -93,7 +93,7 @@ DOUBLE = "def double(x: int) -> int:\n    return x + x\n"
 
 
 def test_program_hash_changes_with_behaviour_only():
-    from nclib.library import program_sha256
+    from nclib.runtime.library import program_sha256
 
     base = program_sha256(nclib.compile(DOUBLE, values=(0, 64)))
     assert len(base) == 64 and base == program_sha256(nclib.compile(DOUBLE, values=(0, 64)))
@@ -124,9 +124,9 @@ def test_program_hash_is_stable_across_processes():
     import subprocess
     import sys
 
-    from nclib.library import program_sha256
+    from nclib.runtime.library import program_sha256
 
-    script = ("import nclib; from nclib.library import program_sha256; "
+    script = ("import nclib; from nclib.runtime.library import program_sha256; "
               f"print(program_sha256(nclib.stdlib(values=(0, 64), memory=16)['gcd']), "
               f"nclib.Library([nclib.compile({DOUBLE!r}, values=(0, 64))]).fingerprint())")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True,
@@ -136,7 +136,7 @@ def test_program_hash_is_stable_across_processes():
 
 
 def test_manifest_lists_each_routine_with_its_program_hash(saved):
-    from nclib.library import program_sha256
+    from nclib.runtime.library import program_sha256
 
     lib, path = saved
     manifest = lib.manifest()

@@ -1,4 +1,4 @@
-"""Libraries of any routines from a config (nclib.library_spec): stdlib names compile as in
+"""Libraries of any routines from a config (nclib.runtime.library_spec): stdlib names compile as in
 `nclib.stdlib()`, user files compile with their window, labels and symbols reach the model, and
 every bad entry is one LibrarySpecError naming it."""
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import nclib
-from nclib.library_spec import LibrarySpecError, compile_library, parse_library
+from nclib.runtime.library_spec import LibrarySpecError, compile_library, parse_library
 
 # the walkthrough's routine (examples/inversions) and a second routine that calls it
 INVERSIONS = (Path(__file__).parents[1] / "examples" / "inversions" / "routine.py").read_text() + '''
@@ -53,7 +53,7 @@ def test_user_file_compiles_with_its_window(routines):
 
 
 def test_augment_passes_labels_and_symbols(routines):
-    from nclib.task_model import load_backbone
+    from nclib.tasks.task_model import load_backbone
 
     compiled = compile_library([{"source": f"{routines}:is_sorted", "output": "labels", "labels": [" No", " Yes"]},
                                 {"source": "reachable", "symbols": [" lobby", " A", " B"]}])

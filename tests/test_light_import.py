@@ -36,8 +36,8 @@ def note(step):
 
 import nclib
 note("import nclib")
-import nclib.compiler, nclib.kernels, nclib.program, nclib.library, nclib.cli
-note("import nclib.compiler, nclib.kernels, nclib.program, nclib.library, nclib.cli")
+import nclib.compiler, nclib.kernels, nclib.runtime.program, nclib.runtime.library, nclib.cli
+note("import nclib.compiler, nclib.kernels, nclib.runtime.program, nclib.runtime.library, nclib.cli")
 tmp = Path(sys.argv[1])
 src = tmp / "tiny.py"
 src.write_text("def f(a, b):\\n    return a + b\\n")
@@ -157,7 +157,7 @@ print(sorted(m for m in ("torch", "numba", "transformers", "triton") if m in sys
 
 def test_run_of_a_source_file_needs_neither_torch_nor_numba(tmp_path):
     """`nclib run FILE.py:f ARGS` (hard mode) compiles and runs on the interpreted hard machine
-    (nclib/call.py), and `nclib disasm FILE.py:f` lists the program: `import nclib`, the compiler,
+    (nclib/runtime/call.py), and `nclib disasm FILE.py:f` lists the program: `import nclib`, the compiler,
     the run and the listing load no torch, so they start at once."""
     res = run_python(TORCH_FREE, str(tmp_path))
     assert res.returncode == 0, res.stderr[-3000:]
@@ -167,7 +167,7 @@ def test_run_of_a_source_file_needs_neither_torch_nor_numba(tmp_path):
 
 def test_hard_run_of_a_saved_library_needs_neither_torch_nor_numba(tmp_path):
     """`nclib run LIBRARY_DIR[:ROUTINE] ARGS` recompiles the routine from the manifest, checks its
-    program hash (nclib/manifest.py) and runs it interpreted: no torch."""
+    program hash (nclib/runtime/manifest.py) and runs it interpreted: no torch."""
     src = tmp_path / "g.py"
     src.write_text("def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return a\n")
     made = run_python("import sys, nclib.cli; nclib.cli.main(['compile', sys.argv[1], '-o', sys.argv[2]])",

@@ -1,4 +1,4 @@
-"""User datasets (nclib.userdata): JSONL, CSV and saved HF datasets load into the columns the
+"""User datasets (nclib.data.userdata): JSONL, CSV and saved HF datasets load into the columns the
 recipe and the evaluation read, split deterministically, leave the source untouched, and every
 bad input is one DatasetError naming the file, the row and the column."""
 
@@ -12,8 +12,8 @@ import random
 import datasets
 import pytest
 
-from nclib.evaluation import sample_rows, write_results
-from nclib.userdata import COLUMNS, DatasetError, DatasetSpec, load_user_dataset
+from nclib.evals.exact_match import sample_rows, write_results
+from nclib.data.userdata import COLUMNS, DatasetError, DatasetSpec, load_user_dataset
 
 
 def examples(n: int = 40, seed: int = 0) -> list[dict]:

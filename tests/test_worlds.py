@@ -11,7 +11,7 @@ import torch
 
 import nclib
 from nclib.routines import arithmetic, fibonacci, graphs, sorting
-from nclib.worlds import top_worlds
+from nclib.runtime.worlds import top_worlds
 
 SRC = {m.__name__.rsplit(".", 1)[1]: open(m.__file__).read() for m in (arithmetic, fibonacci, graphs, sorting)}
 

@@ -13,7 +13,7 @@ them; the names below are imported on first access, so building the `nclib` comm
 imports `nclib.algeval.cli`) loads none of them.
 """
 
-from nclib.lazy import lazy_exports
+from nclib.util.lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(globals(), {
     "compare": ("aggregate", "candidate_traces", "model_graph_traces", "score_against_candidates", "score_traces"),

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import torch
 
 from nclib.compiler.validate import BUILTINS, METHODS
-from nclib.program import Program
+from nclib.runtime.program import Program
 
 __all__ = ["TraceSpec", "TRACE_SPECS", "Event", "visit_order", "event_lines", "reference_events",
            "machine_events", "machine_visit_orders"]

@@ -11,7 +11,7 @@ from nclib.compiler.ast_to_ir import ast_to_ir
 from nclib.compiler.regalloc import allocate
 from nclib.compiler.validate import validate
 from nclib.errors import ArgumentError, CompileError, Problem
-from nclib.options import compile_options
+from nclib.util.options import compile_options
 
 
 def check_options(lo: int, V: int, memory: int, stack: int) -> None:
@@ -31,7 +31,7 @@ def check_options(lo: int, V: int, memory: int, stack: int) -> None:
 def compile_text(source: str, entry: str | None = None, values=(0, 256), memory: int | None = None, stack: int = 16,
                  file: str = "<source>") -> Assembly:
     """`nclib.compile` on source text, without the Program around it (and without torch): the
-    options checked (`nclib.options`), entry defaulting to the first function of the source."""
+    options checked (`nclib.util.options`), entry defaulting to the first function of the source."""
     values, memory, stack = compile_options(values, memory, stack)
     if entry is not None and not isinstance(entry, str):
         raise ArgumentError(f"entry={entry!r} must be the name of a function (a str)")

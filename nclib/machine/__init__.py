@@ -12,7 +12,7 @@ the compiler without loading the machines (which import the compiler).
 
 from __future__ import annotations
 
-from nclib.lazy import lazy_exports
+from nclib.util.lazy import lazy_exports
 
 _EXPORTS = {
     "isa": ("ALU_BINARY", "ALU_UNARY", "ARITHMETIC", "COMPARISONS", "FAULT_DIVZERO", "FAULT_INDEX", "FAULT_MEMORY",

@@ -68,7 +68,7 @@ def run_compiled(asm, state: HardState, max_steps: int, cycles: bool = True, str
     """`run_hard` on the CPU as one compiled call; returns new tensors (the input state is not changed)."""
     import torch
 
-    from nclib.memory import check_hard_run
+    from nclib.util.memory import check_hard_run
 
     check_hard_run(asm, state.mem.shape[0], copies=2)  # the state and the CPU copy the loop works on
     arrays = [getattr(state, name).detach().to("cpu", torch.int64).contiguous().numpy().copy() for name in HARD_FIELDS]
@@ -82,7 +82,7 @@ def warm_cache() -> float:
     so that no run of a user's waits for the compile."""
     import time
 
-    from nclib.call import initial_arrays
+    from nclib.runtime.call import initial_arrays
     from nclib.compiler import compile_text
 
     start = time.perf_counter()

@@ -16,7 +16,7 @@ from nclib.machine.isa import (ALU_BINARY, ALU_UNARY, ARITHMETIC, F_A, F_B, F_C,
                                FAULT_DIVZERO, FAULT_INDEX, FAULT_MEMORY, FAULT_NO_HALT, FAULT_NO_RETURN, FAULT_RAISE,
                                FAULT_STACK, HALT_LINE, HP, INT64_GUARD, INT64_GUARD_INT, OP, OPCODES, RV,
                                WRITES_REGISTER, check_implemented)
-from nclib.call import enclosing_loop, hard_choice  # noqa: F401  (enclosing_loop: exported as nclib.machine.enclosing_loop)
+from nclib.runtime.call import enclosing_loop, hard_choice  # noqa: F401  (enclosing_loop: exported as nclib.machine.enclosing_loop)
 from nclib.machine.state import HARD_FIELDS, HardState
 
 if TYPE_CHECKING:
@@ -218,7 +218,7 @@ class CycleDetector:
 def hard_backend(device: torch.device, trace: list | None) -> str:
     """"compiled" or "torch" for a run on `device`. NCLIB_HARD=auto (default) picks the compiled
     loop on the CPU when no per-step trace is asked for (in a process that has not loaded it yet,
-    its first steps run interpreted, `nclib.call.run_arrays`: the results are the same; a
+    its first steps run interpreted, `nclib.runtime.call.run_arrays`: the results are the same; a
     non-halting element's step count then depends on where the cycle detector restarted);
     NCLIB_HARD=torch forces the torch
     step (the reference, and the path on GPUs); NCLIB_HARD=compiled refuses what it cannot run."""
@@ -243,7 +243,7 @@ def run_hard(asm: Assembly, state: HardState, max_steps: int, trace: list | None
     (torch.compile of `hard_step` was tried for large batches: on this 2-core CPU the compiled
     step took 39 ms against 2.4 ms eager at B=4096, after a 29 s compile, so the eager path stays.)"""
     if hard_backend(state.regs.device, trace) == "compiled":
-        from nclib.call import run_arrays  # the interpreted loop first when the compiled one is not loaded
+        from nclib.runtime.call import run_arrays  # the interpreted loop first when the compiled one is not loaded
 
         arrays = [getattr(state, name).detach().to("cpu", torch.int64).contiguous().numpy().copy() for name in HARD_FIELDS]
         run_arrays(asm, arrays, max_steps, cycles=cycles)

@@ -8,7 +8,7 @@ its line, first overflow record). Two ways to run it, the same code:
   batch over the CPU cores (`prange`); this is the CPU hard machine;
 - interpreted: called from Python as it is (`prange` is `range`), about 3 us per step. This needs
   neither numba nor torch, so a single call (`nclib run`, `Program.__call__`) starts at once; a
-  long one moves on to the compiled loop (`nclib/call.py`).
+  long one moves on to the compiled loop (`nclib/runtime/call.py`).
 
 It computes exactly what `hard.hard_step` computes, element by element: values, memory, call stack,
 step counts, first fault and its line, the first overflow record, and the cycle detector's verdict

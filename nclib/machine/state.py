@@ -2,7 +2,7 @@
 
 Hard state: one int64 array per field (HARD_FIELDS), batch first: torch tensors for the torch
 step (`hard.py`), numpy arrays for the per-element loop (`interp.py`, compiled by `compiled.py`)
-and one call (`nclib/call.py`). Soft state: the same layout with every value a distribution over
+and one call (`nclib/runtime/call.py`). Soft state: the same layout with every value a distribution over
 the V window entries and ip / sp distributions (`soft.py`). All are built from `list_layout` and
 `place_arguments`, so no two of them can disagree about where an argument goes: a scalar in its
 parameter register; a list at its base cell (the length, then the elements) with the base address
@@ -79,7 +79,7 @@ def initial_hard_state(asm, placement: Placement, B: int, device) -> HardState:
     """Registers [B, R + C] (constants in the last C columns), memory [B, A], empty stack, ip 0."""
     import torch  # (here, not at the top: `place_arguments` and HARD_FIELDS serve torch-free callers too)
 
-    from nclib.memory import check_hard_run
+    from nclib.util.memory import check_hard_run
 
     check_hard_run(asm, B, device)  # before anything of size memory= is allocated
     R, A, K = asm.n_regs, asm.memory, asm.stack

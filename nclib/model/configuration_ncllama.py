@@ -22,7 +22,7 @@ class NCLlamaConfig(LlamaConfig):
     The library is stored as its JSON manifest (`nc_library`, what `nclib.Library.manifest()`
     returns) and a description of each routine (`nc_routines`); its tensors live in the model's
     state dict (safetensors), and `nc_library_fingerprint` is `nclib.Library.fingerprint()` of the
-    routines with those tensors at save time, checked on load (both defined in `nclib/library.py`).
+    routines with those tensors at save time, checked on load (both defined in `nclib/runtime/library.py`).
 
     Example:
     ```python
@@ -114,7 +114,7 @@ class NCLlamaConfig(LlamaConfig):
     def validate_architecture(self):
         """Part of `@strict` validation: reasoning-module settings, with the bad value in the message.
         An `nc_*` attribute that is not a field (a typo such as nc_max_step) is refused, and so is a
-        soft-mode routine whose window cannot run (MemoryLimitError, `nclib.memory`)."""
+        soft-mode routine whose window cannot run (MemoryLimitError, `nclib.util.memory`)."""
         super().validate_architecture()
         unknown = sorted(k for k in vars(self) if k.startswith("nc_") and k not in nc_field_names())
         if unknown:
@@ -154,7 +154,7 @@ class NCLlamaConfig(LlamaConfig):
                 raise ValueError(f"nc_routines[{i}] ({routine['name']!r}): value range V must be >= 2, got {routine['V']}")
             if self.nc_machine_mode == "soft":
                 try:  # lazy, in try: this file also runs as saved remote code, whose import check skips try blocks
-                    from nclib.memory import check_soft_window
+                    from nclib.util.memory import check_soft_window
                 except ImportError as err:
                     raise nclib_import_error(err) from err
 

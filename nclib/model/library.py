@@ -6,7 +6,7 @@ manifest exactly as `nclib.Library.manifest()` writes it (per routine: name, sou
 window, memory, stack and `program_sha256`), and `nc_library_fingerprint`, exactly
 `nclib.Library.fingerprint()` of the routines with the model's current tensors; the safetensors
 file holds the float tensors under `reasoning.library.*`. Both hashes are defined once, in
-`nclib/library.py`. Loading recompiles each routine from its source (the compiler is
+`nclib/runtime/library.py`. Loading recompiles each routine from its source (the compiler is
 deterministic), checks its program hash, and runs with the loaded tensors. Checkpoints written
 before that format (`nc_library` of format "ncllama-library-v1", keyed `table_sha256`) still load:
 their hashes are checked as they were written and the config is upgraded to the current format
@@ -25,7 +25,7 @@ from .remote_code import nclib_import_error
 
 try:  # also runs as saved remote code: a failed import names the distribution to install
     from nclib.errors import LibraryError
-    from nclib.library import (LEGACY_MODEL, Library, legacy_model_fingerprint, library_fingerprint, manifest_format,
+    from nclib.runtime.library import (LEGACY_MODEL, Library, legacy_model_fingerprint, library_fingerprint, manifest_format,
                                manifest_programs)
 except (ImportError, AttributeError) as err:
     raise nclib_import_error(err) from err
@@ -86,7 +86,7 @@ def _check_tensor_shapes(config, shapes: dict) -> None:
     routine's constants are [C, V] for its window, and all of them must fit in memory."""
     import math
 
-    from nclib.memory import SAFETY, SMALL, available_bytes, _gib  # lazy: this file also runs as saved remote code
+    from nclib.util.memory import SAFETY, SMALL, available_bytes, _gib  # lazy: this file also runs as saved remote code
     from nclib.errors import MemoryLimitError
 
     windows = {_safe(r["name"]): r.get("V") for r in config.nc_routines or []}

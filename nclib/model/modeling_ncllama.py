@@ -21,7 +21,7 @@ from .library import fingerprint, library_fields
 # it, which would otherwise tell a user without nclib to `pip install nclib`, the registry's netcat library.
 from .remote_code import nclib_import_error
 try:
-    from nclib.atomic import atomic_directory
+    from nclib.util.atomic import atomic_directory
     from nclib.errors import ArgumentError
     from nclib.model.reasoning import CallState, NCCall, NCReader, NCRouter, NCWriter, ReasoningModule
 except (ImportError, AttributeError) as err:
@@ -213,7 +213,7 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         config = NCLlamaConfig(**base_dict, **fields)
         if config.nc_machine_mode == "soft":
             try:  # in try: transformers' remote-code import check skips it (see the nclib imports above)
-                from nclib.memory import MODEL_ALTERNATIVE, check_soft_run
+                from nclib.util.memory import MODEL_ALTERNATIVE, check_soft_run
             except ImportError as err:
                 raise nclib_import_error(err) from err
 
@@ -382,7 +382,7 @@ def _load_base(model_or_path, tokenizer, gguf_file):
 def _as_library(library):
     """`library` (an nclib.Library, a list of Programs, one Program or None) as an nclib.Library."""
     try:  # in try: transformers' remote-code import check skips it (see the nclib imports above)
-        from nclib.library import Library
+        from nclib.runtime.library import Library
     except ImportError as err:
         raise nclib_import_error(err) from err
     return Library.of(library)

@@ -7,7 +7,7 @@ from pathlib import Path
 import datasets
 
 from nclib.errors import NclibError
-from nclib.userdata import empty_saved_splits
+from nclib.data.userdata import empty_saved_splits
 
 from nclib.tasks.prompt import arg_values, prompt_values
 from nclib.tasks.registry import TASKS

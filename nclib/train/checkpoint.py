@@ -1,7 +1,7 @@
 """The training recipe's resumable checkpoint: safetensors and JSON only, so loading one never
 runs code (no pickle anywhere).
 
-A checkpoint is a directory, written in one step by `nclib.atomic.atomic_directory`:
+A checkpoint is a directory, written in one step by `nclib.util.atomic.atomic_directory`:
     trainable.safetensors   every trainable parameter, by its name in the model
     optimizer.safetensors   every tensor of the optimizer and scheduler state dicts ("optimizer.state.0.exp_avg", ...)
     state.json              format, step, the run's config, the two state dicts with each tensor
@@ -24,7 +24,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors, save as save_tensors
 
-from nclib.atomic import atomic_directory, read_files
+from nclib.util.atomic import atomic_directory, read_files
 from nclib.errors import NclibError
 
 __all__ = ["CheckpointError", "TrainingState", "load_checkpoint", "save_checkpoint"]

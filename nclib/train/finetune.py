@@ -14,7 +14,7 @@ metrics as JSON lines, checkpoints) -> save (final merged model + tokenizer) -> 
 (seed, step), and the checkpoint holds the trainable weights, optimizer, scheduler and RNG states.
 
 Data and routines: the built-in tasks with their task library, or a user's own (prompt, answer)
-dataset (`dataset:`, nclib.userdata) and routines (`library:`, nclib.library_spec), e.g.
+dataset (`dataset:`, nclib.data.userdata) and routines (`library:`, nclib.runtime.library_spec), e.g.
     dataset: {path: data/inversions.jsonl, test_fraction: 0.1}
     library: [gcd, {source: my_routines.py:count_inversions, values: [0, 256]}]
 """
@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from nclib.atomic import atomic_directory, atomic_write_text, recover
+from nclib.util.atomic import atomic_directory, atomic_write_text, recover
 from nclib.errors import NclibError
 from nclib.train.checkpoint import CheckpointError, TrainingState, load_checkpoint, save_checkpoint as write_checkpoint
 
@@ -163,13 +163,13 @@ class RecipeConfig:
     router_inputs: str = "raw"  # augmented only: the router's hidden-state inputs, "raw" or "standardized" (nc_router_inputs)
     router_layer: int | None = None  # augmented only: the decoder layer whose output the router reads (nc_router_layer; None: the last hidden state)
     tasks: list = field(default_factory=lambda: ["sort", "add"])  # from nclib.tasks.TASKS; ignored with `dataset`
-    # a user's (prompt, answer) dataset instead of the tasks: the fields of nclib.userdata.DatasetSpec
+    # a user's (prompt, answer) dataset instead of the tasks: the fields of nclib.data.userdata.DatasetSpec
     # (path, name, prompt_column, answer_column, size_column, test_fraction, train_split, test_splits)
     dataset: dict = field(default_factory=dict)
     # the routines instead of the task library: stdlib names or {source: "file.py:func", values: [lo, hi],
-    # memory, stack, output, labels, symbols} (nclib.library_spec); needed by the augmented variant with `dataset`
+    # memory, stack, output, labels, symbols} (nclib.runtime.library_spec); needed by the augmented variant with `dataset`
     library: list = field(default_factory=list)
-    # share of each batch's rows that are ordinary prose with numbers (nclib.corpus, train sources),
+    # share of each batch's rows that are ordinary prose with numbers (nclib.data.corpus, train sources),
     # language-model loss on every token and no call: the module learns when not to fire (both variants)
     text_ratio: float = 0.0
     data_dir: str = "out/data"  # task datasets (built here with `seed` when missing)
@@ -265,8 +265,8 @@ class RecipeConfig:
 
     def _validate_user_fields(self, where: str) -> None:
         """`dataset` and `library`: their shape (files are read at setup) and how they combine."""
-        from nclib.library_spec import LibrarySpecError, parse_library
-        from nclib.userdata import DatasetError, DatasetSpec
+        from nclib.runtime.library_spec import LibrarySpecError, parse_library
+        from nclib.data.userdata import DatasetError, DatasetSpec
 
         try:
             if self.dataset:
@@ -346,7 +346,7 @@ class FinetuneRecipe:
         rows = [r for dd in self.data.values() for r in dd["train"]]
         self.train_rows = rows
         if cfg.text_ratio:
-            from nclib.corpus import ordinary_passages
+            from nclib.data.corpus import ordinary_passages
 
             self.text_rows = ordinary_passages("train", seed=cfg.seed)
         self.vocab = vocab
@@ -378,7 +378,7 @@ class FinetuneRecipe:
         from nclib.tasks import build_task, load_task
 
         if self.cfg.dataset:
-            from nclib.userdata import DatasetSpec, load_user_dataset
+            from nclib.data.userdata import DatasetSpec, load_user_dataset
 
             spec = DatasetSpec.from_dict(self.cfg.dataset)
             dd = load_user_dataset(spec, seed=self.cfg.seed)
@@ -397,8 +397,8 @@ class FinetuneRecipe:
     def _build_model(self):
         from peft import LoraConfig, get_peft_model
 
-        from nclib.library_spec import compile_library
-        from nclib.task_model import build_augmented, load_backbone
+        from nclib.runtime.library_spec import compile_library
+        from nclib.tasks.task_model import build_augmented, load_backbone
 
         augmented = self.cfg.variant == "augmented"
         library = compile_library(self.cfg.library) if augmented and self.cfg.library else None  # before any model
@@ -538,7 +538,7 @@ class FinetuneRecipe:
     def _batch(self, step: int) -> dict:
         """Global batch `step`, this rank's share: task rows (and, with text_ratio, ordinary passages:
         labels on every token, no call; the same rows for both variants)."""
-        from nclib.task_model import collate, encode_rows, encode_text
+        from nclib.tasks.task_model import collate, encode_rows, encode_text
 
         cfg = self.cfg
         n_text = round(cfg.batch_size * cfg.text_ratio)
@@ -603,7 +603,7 @@ class FinetuneRecipe:
         self.accel.wait_for_everyone()
 
     def _periodic_eval(self, metrics) -> None:
-        from nclib.evaluation import accuracy_table, evaluate_rows, sample_rows
+        from nclib.evals.exact_match import accuracy_table, evaluate_rows, sample_rows
 
         if self.main:
             rows = [r for dd in self.data.values() for r in sample_rows(dd, self.test_splits[:1], self.cfg.eval_n, self.cfg.seed)]
@@ -628,7 +628,7 @@ class FinetuneRecipe:
         self.final_model = merged
 
     def evaluate(self) -> str | None:
-        from nclib.evaluation import evaluate_rows, sample_rows, write_results
+        from nclib.evals.exact_match import evaluate_rows, sample_rows, write_results
 
         if not self.main or not self.cfg.final_eval_n:
             return None

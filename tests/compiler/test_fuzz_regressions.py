@@ -107,7 +107,7 @@ def test_repeat_with_a_negative_count_in_soft_mode(n):
 
 # fuzz 5:1220 / 6:232: a routine returning a list, run on a batch in which every element stops
 # with an error before its return, made Program.execute crash with RuntimeError ("upper bound and
-# lower bound inconsistent with step sign"): nclib/program.py read the length of the returned list
+# lower bound inconsistent with step sign"): nclib/runtime/program.py read the length of the returned list
 # from the return register, which then holds an int or a stale address. Fixed: the lengths of such
 # elements are clamped to [0, cells after the address] (12 of the soak's 100,000 programs).
 FAULT_BEFORE_LIST_RETURN = '''def h() -> int:

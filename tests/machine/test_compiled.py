@@ -1,7 +1,7 @@
 """The compiled hard interpreter (nclib/machine/compiled.py) and the same loop interpreted
 (nclib/machine/interp.py) against the torch hard machine (the reference), element by element:
 registers, memory, call stack, step counts, faults and their lines, overflow records and the cycle
-detector's verdicts; and one call (nclib/call.py) on each machine."""
+detector's verdicts; and one call (nclib/runtime/call.py) on each machine."""
 
 import random
 import sys
@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import nclib
-import nclib.call
+import nclib.runtime.call
 from nclib.machine import isa
 from nclib.machine.compiled import run_compiled
 from nclib.machine.interp import run_interpreted
@@ -101,7 +101,7 @@ def test_random_programs_agree_interpreted(seed, monkeypatch):
 
 @pytest.mark.parametrize("backend", ["torch", "compiled", "interpreted", "interpreted-then-compiled"])
 def test_one_call_on_every_machine(backend, monkeypatch):
-    """Program.__call__ (nclib.call.call_hard) gives CPython's results and errors on each machine,
+    """Program.__call__ (nclib.runtime.call.call_hard) gives CPython's results and errors on each machine,
     including a run that starts interpreted and moves to the compiled loop midway."""
     lib = nclib.stdlib(values=(0, 1024), memory=48, stack=24)
     monkeypatch.setenv("NCLIB_HARD", "compiled" if backend == "compiled" else "torch" if backend == "torch" else "auto")
@@ -109,7 +109,7 @@ def test_one_call_on_every_machine(backend, monkeypatch):
         import nclib.machine.compiled as compiled
 
         monkeypatch.setattr(compiled, "warm", lambda: False)  # as in a process that has not loaded it
-        monkeypatch.setattr(nclib.call, "COLD_STEPS", 37 if backend == "interpreted-then-compiled" else 10**9)
+        monkeypatch.setattr(nclib.runtime.call, "COLD_STEPS", 37 if backend == "interpreted-then-compiled" else 10**9)
     xs = [9, 3, 7, 1, 8, 2]
     assert lib["insertion_sort"](list(xs)) == sorted(xs)
     assert lib["fib"](14) == 377
@@ -226,9 +226,9 @@ def test_an_uncached_compiled_loop_is_compiled_in_the_background(monkeypatch, ca
     prog = nclib.stdlib(values=(0, 1024), memory=48, stack=24)["fib"]
     prog.execute(torch.tensor([5] * 64))  # the compiled loop has run, so numba's cache holds it
     monkeypatch.setenv("NCLIB_HARD", "auto")
-    assert nclib.call.compiled_loop_cached()
+    assert nclib.runtime.call.compiled_loop_cached()
     monkeypatch.setattr(compiled, "warm", lambda: False)
-    monkeypatch.setattr(nclib.call, "COLD_STEPS", 37)
+    monkeypatch.setattr(nclib.runtime.call, "COLD_STEPS", 37)
     moved = []
     real = compiled.run_arrays
     monkeypatch.setattr(compiled, "run_arrays", lambda *a, **k: (moved.append(1), real(*a, **k)))
@@ -242,10 +242,10 @@ def test_an_uncached_compiled_loop_is_compiled_in_the_background(monkeypatch, ca
             self.polls -= 1
             return None if self.polls >= 0 else 0
 
-    monkeypatch.setattr(nclib.call, "compiled_loop_cached", lambda: False)
-    monkeypatch.setattr(nclib.call, "compile_in_background", lambda: Compiling(10 ** 9))
+    monkeypatch.setattr(nclib.runtime.call, "compiled_loop_cached", lambda: False)
+    monkeypatch.setattr(nclib.runtime.call, "compile_in_background", lambda: Compiling(10 ** 9))
     assert prog(14) == 377 and moved == [1]  # stayed interpreted while the compile ran
-    monkeypatch.setattr(nclib.call, "compile_in_background", lambda: Compiling(3))
+    monkeypatch.setattr(nclib.runtime.call, "compile_in_background", lambda: Compiling(3))
     assert prog(14) == 377 and moved == [1, 1]  # moved on once it had finished
     assert prog(3) == 2 and moved == [1, 1]  # a short run never starts a compile
 
@@ -260,8 +260,8 @@ def test_the_background_compile_says_so_once(monkeypatch, capsys):
     import subprocess
 
     monkeypatch.setattr(subprocess, "Popen", Popen)
-    monkeypatch.setattr(nclib.call, "_background", None)
-    first, second = nclib.call.compile_in_background(), nclib.call.compile_in_background()
+    monkeypatch.setattr(nclib.runtime.call, "_background", None)
+    first, second = nclib.runtime.call.compile_in_background(), nclib.runtime.call.compile_in_background()
     assert first is second and started == [[sys.executable, "-m", "nclib.machine.compiled"]]
     err = capsys.readouterr().err
     assert err.count("compiling it in the background (about 30 s, once per installation") == 1

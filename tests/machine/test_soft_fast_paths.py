@@ -192,7 +192,7 @@ def use_machine(monkeypatch, module) -> None:
     """Make Program.execute run soft mode on `module` (soft or reference) with its own tables."""
     def run(asm, tab, prm, state, *args, **kwargs):
         return module.run_soft(asm, module.SoftTables(asm, state[0].device), prm, state, *args, **kwargs)
-    monkeypatch.setattr(nclib.program, "run_soft", run)
+    monkeypatch.setattr(nclib.runtime.program, "run_soft", run)
 
 
 @pytest.mark.parametrize("label,prog", [PROGRAMS[0], PROGRAMS[1], PROGRAMS[3]], ids=["insertion_sort", "fib", "mix_signed"])

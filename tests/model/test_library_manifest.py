@@ -1,5 +1,5 @@
 """The model holds nclib's one library format: its config's manifest and fingerprint are exactly
-`nclib.Library.manifest()` / `.fingerprint()` (nclib/library.py), before and after a save, and a
+`nclib.Library.manifest()` / `.fingerprint()` (nclib/runtime/library.py), before and after a save, and a
 changed routine or trained tensor changes the fingerprint."""
 
 import json

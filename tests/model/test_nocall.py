@@ -4,7 +4,7 @@ import torch
 
 import nclib
 from nclib.model import NCLlamaForCausalLM
-from nclib.nocall import format_no_call, no_call_records, no_call_summary
+from nclib.evals.nocall import format_no_call, no_call_records, no_call_summary
 
 from ncllama_testing import encode
 

@@ -8,7 +8,7 @@ import torch
 import nclib
 from nclib.model import CallStatus, NCCall, NCLlamaForCausalLM
 from nclib.tasks import build_task
-from nclib.task_model import collate, encode_rows
+from nclib.tasks.task_model import collate, encode_rows
 
 from ncllama_testing import encode
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import nclib
-import nclib.program
+import nclib.runtime.program
 from nclib import machine
 from nclib.errors import NonHaltingError, StepLimitError
 
@@ -104,7 +104,7 @@ def test_a_batch_stops_only_its_looping_elements(one_thread, monkeypatch):
     assert res.fault.tolist() == [machine.FAULT_NO_HALT if x % 2 == 0 else 0 for x in range(10)]
     assert [int(v) for v, x in zip(res.value, range(10)) if x % 2] == [5] * 5
     assert res.halted.tolist() == [float(x % 2) for x in range(10)]  # a caught loop did not halt
-    monkeypatch.setattr(nclib.program, "run_hard", functools.partial(machine.run_hard, cycles=False))
+    monkeypatch.setattr(nclib.runtime.program, "run_hard", functools.partial(machine.run_hard, cycles=False))
     plain = p.execute(*args, max_steps=2000)
     odd = torch.arange(10) % 2 == 1
     assert torch.equal(plain.steps[odd], res.steps[odd]) and torch.equal(plain.value[odd], res.value[odd])
@@ -134,7 +134,7 @@ def test_stdlib_results_unchanged_by_detection(one_thread, monkeypatch, name):
     rng = random.Random(1)
     args = p.encode([random_args(p, rng, 8) for _ in range(64)])
     with_detection = p.execute(*args)
-    monkeypatch.setattr(nclib.program, "run_hard", functools.partial(machine.run_hard, cycles=False))
+    monkeypatch.setattr(nclib.runtime.program, "run_hard", functools.partial(machine.run_hard, cycles=False))
     without = p.execute(*args)
     for field in ("steps", "halted", "fault", "fault_line", "overflow_line"):
         assert torch.equal(getattr(with_detection, field), getattr(without, field)), field

@@ -1,7 +1,7 @@
 """Data errors: a null prompt, a string size, an empty split or a non-string answer each raise one
 line naming the file, the row, the column and the problem, for the built-in task datasets
 (nclib.tasks.load_task, both label modes, on every row) and for a user's (prompt, answer) data
-(nclib.userdata: JSONL, CSV and saved datasets)."""
+(nclib.data.userdata: JSONL, CSV and saved datasets)."""
 
 import csv
 import json
@@ -11,7 +11,7 @@ import pytest
 
 from nclib.errors import NclibError
 from nclib.tasks import TaskDataError, build_task, load_task
-from nclib.userdata import DatasetError, load_user_dataset
+from nclib.data.userdata import DatasetError, load_user_dataset
 
 
 def one_line(err) -> str:

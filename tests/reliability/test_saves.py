@@ -17,7 +17,7 @@ import torch
 
 import nclib
 from nclib import atomic
-from nclib.atomic import SaveError, atomic_directory, atomic_write_bytes, read_files, recover
+from nclib.util.atomic import SaveError, atomic_directory, atomic_write_bytes, read_files, recover
 from nclib.errors import LibraryError
 
 pytestmark = pytest.mark.usefixtures("one_thread")

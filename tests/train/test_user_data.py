@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nclib.library_spec import LibrarySpecError
+from nclib.runtime.library_spec import LibrarySpecError
 from nclib.train.finetune import ConfigError, FinetuneRecipe, RecipeConfig, recipe_main
 
 TINY = Path(__file__).parents[2] / "train" / "configs" / "tiny_augmented.yaml"
@@ -93,7 +93,7 @@ def test_user_dataset_and_routines_train_resume_save_and_evaluate(tmp_path, user
 
 
 def test_a_routine_that_does_not_compile_stops_before_any_model(tmp_path, user_files, monkeypatch):
-    import nclib.task_model
+    import nclib.tasks.task_model
 
     bad = tmp_path / "bad.py"
     bad.write_text("def lookup(x: int) -> int:\n    return {1: 2}[x]\n")
@@ -102,7 +102,7 @@ def test_a_routine_that_does_not_compile_stops_before_any_model(tmp_path, user_f
     def no_model(name):
         raise AssertionError("a model was built")
 
-    monkeypatch.setattr(nclib.task_model, "load_backbone", no_model)
+    monkeypatch.setattr(nclib.tasks.task_model, "load_backbone", no_model)
     with pytest.raises(LibrarySpecError, match=rf"library\[0\] \('{bad}:lookup'\): 1 problem\(s\) in the source:\n  {bad}:2:"):
         FinetuneRecipe(cfg)._build_model()
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from nclib.worlds import top_worlds
+from nclib.runtime.worlds import top_worlds
 
 from .render import render_distribution, render_exact
 from .state import CallStatus

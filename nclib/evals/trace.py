@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from nclib.compiler.regalloc import HP, RV, SCRATCH  # noqa: E402
-from nclib.program import ExecResult, Program  # noqa: E402
+from nclib.runtime.program import ExecResult, Program  # noqa: E402
 
 __all__ = ["trace_arrays", "plot_trace", "check_image_path"]
 

@@ -1,8 +1,8 @@
 """The library manifest, without torch: its format, the program hash, and recompiling its routines.
 
-`nclib/library.py` (the `Library` class, its tensors and fingerprint) builds on this; a hard run of
+`nclib/runtime/library.py` (the `Library` class, its tensors and fingerprint) builds on this; a hard run of
 a saved library (`nclib run DIR[:ROUTINE] ARGS`) needs nothing more, so it loads no torch. The
-format itself is described in `nclib/library.py`.
+format itself is described in `nclib/runtime/library.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nclib.atomic import read_files
+from nclib.util.atomic import read_files
 from nclib.compiler import compile_source
 from nclib.errors import LibraryError
 

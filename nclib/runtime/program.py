@@ -12,14 +12,14 @@ import torch
 
 from nclib import kernels
 from nclib.compiler import Assembly, compile_text
-from nclib.call import call_hard, check_value, raise_fault
+from nclib.runtime.call import call_hard, check_value, raise_fault
 from nclib.errors import ArgumentError, ValueRangeError
 from nclib.machine.hard import run_hard
 from nclib.machine.isa import FAULT_NO_HALT, HALT_LINE, RV
 from nclib.machine.soft import SoftTables, run_soft, soft_parameters
 from nclib.machine.state import initial_hard_state, initial_soft_state, list_layout, place_arguments
-from nclib.memory import check_bytes, check_soft_run
-from nclib.options import MODES, check_int as _check_int, check_unit as _check_unit
+from nclib.util.memory import check_bytes, check_soft_run
+from nclib.util.options import MODES, check_int as _check_int, check_unit as _check_unit
 
 __all__ = ["ExecResult", "Program", "compile"]
 
@@ -106,7 +106,7 @@ def compile(source_or_function, entry: str | None = None, values: tuple[int, int
     entry: the function to run (default: the function passed, or the only/first function of the source).
     values: the value window [lo, hi); memory: cells of the list memory (default min(64, hi - 1),
     as every address must be a value of the window); stack: call frames.
-    Any window runs in hard mode; soft mode needs memory growing with (hi - lo) squared (`nclib.memory`).
+    Any window runs in hard mode; soft mode needs memory growing with (hi - lo) squared (`nclib.util.memory`).
     """
     if entry is not None and not isinstance(entry, str):
         raise ArgumentError(f"entry={entry!r} must be the name of a function (a str)")
@@ -274,7 +274,7 @@ class Program:
         _check_int("segment", segment, 1, "steps per checkpointed segment")
         _check_int("top_k", top_k, 1, "worlds per batch element")
         if mode == "worlds":
-            from nclib.worlds import execute_worlds
+            from nclib.runtime.worlds import execute_worlds
 
             return execute_worlds(self, args, top_k=top_k, max_steps=max_steps or 1_000_000)
         soft = mode == "soft"

@@ -19,7 +19,7 @@ Earlier saves are still read: libraries of format version 1 and model checkpoint
 holds an ``ncllama-library-v1`` manifest (both keyed ``table_sha256``, a hash of the table alone,
 resp. of the table and the constants); their hashes are checked by `manifest._legacy_table_sha256`
 and `legacy_model_fingerprint`, which nothing writes any more. The manifest's format, the program
-hash and recompiling a manifest's routines live in `nclib/manifest.py` (no torch).
+hash and recompiling a manifest's routines live in `nclib/runtime/manifest.py` (no torch).
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors, save as save_tensors
 
-from nclib.atomic import SaveError, atomic_directory
+from nclib.util.atomic import SaveError, atomic_directory
 from nclib.compiler import compile_source
 from nclib.errors import LibraryError
-from nclib.manifest import (FORMAT, FORMAT_VERSION, HASH_KEY, LEGACY_MODEL, MANIFEST, TENSORS,  # noqa: F401 (re-exported)
+from nclib.runtime.manifest import (FORMAT, FORMAT_VERSION, HASH_KEY, LEGACY_MODEL, MANIFEST, TENSORS,  # noqa: F401 (re-exported)
                             manifest_assemblies, manifest_format, program_sha256, read_saved)
-from nclib.program import Program
+from nclib.runtime.program import Program
 
 __all__ = ["Library", "library_fingerprint", "manifest_programs", "program_sha256", "stdlib"]
 

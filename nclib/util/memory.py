@@ -13,7 +13,7 @@ none of this: their state is int64 registers, memory cells and stack frames per 
 matters only for a huge `memory=` or batch.
 
 This module imports torch only when asked about a CUDA device or a torch dtype, so the
-torch-free hard call (`nclib.call`, `nclib run`) can check memory too.
+torch-free hard call (`nclib.runtime.call`, `nclib run`) can check memory too.
 
 The estimate counts the tables, the program tensors, the machine state and one step's
 temporaries: what the run needs before its first step completes. A run with gradients keeps one

@@ -17,8 +17,8 @@ from importlib import resources
 
 import torch
 
-from nclib.library import Library
-from nclib.program import Program
+from nclib.runtime.library import Library
+from nclib.runtime.program import Program
 from nclib.tasks import ROOM_NAMES, ROUTINE, TASKS, TaskDataError, prompt_values
 
 # routine -> (source module, value window, memory cells)
@@ -75,7 +75,7 @@ def load_backbone(name: str):
 def build_augmented(base, tokenizer, tasks=TASKS, **nc_fields):
     """NCLlama around `base` with the task library, room-name symbols (read by reachable only) and
     Yes/No labels."""
-    from nclib.library_spec import CompiledLibrary
+    from nclib.runtime.library_spec import CompiledLibrary
 
     lib = task_library(tasks)
     labels = {k: v for k, v in LABELS.items() if k in lib.names}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from nclib.task_model import collate, encode_rows
+from nclib.tasks.task_model import collate, encode_rows
 
 
 def _continuation_ids(tokenizer) -> set[int]:
@@ -134,7 +134,7 @@ RESULT_FILES = ("predictions.jsonl", "accuracy.json", "table.md", "accuracy_by_s
 def write_results(records: list[dict], out_dir, title: str = "exact match by size") -> str:
     """predictions.jsonl, accuracy.json, table.md and accuracy_by_size.png under out_dir, replacing
     the previous four together (other files in out_dir are kept); returns the table."""
-    from nclib.atomic import atomic_directory
+    from nclib.util.atomic import atomic_directory
 
     acc = accuracy_table(records)
     table = format_table(records)

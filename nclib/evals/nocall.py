@@ -2,7 +2,7 @@
 
 A model with a reasoning module must not call a routine inside text that merely contains numbers
 ("A dozen is 12, and a baker's dozen is" must not become " 24"). On held-out passages of real
-prose (`nclib.corpus`, sources never used in training) this measures, per model:
+prose (`nclib.data.corpus`, sources never used in training) this measures, per model:
 
 * the **false-call rate**: the share of passages on which the router fires anywhere in one
   teacher-forced forward over the passage. The router only sees the tokens up to each position, so
@@ -26,7 +26,7 @@ import torch.nn.functional as F
 def no_call_records(model, tokenizer, passages: list[str], name: str, batch_size: int = 8, progress=None) -> list[dict]:
     """One record per passage: model, passage, tokens (predicted tokens), loss (summed NLL), fired,
     kept."""
-    from nclib.task_model import collate, encode_text
+    from nclib.tasks.task_model import collate, encode_text
 
     model.eval()
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -84,7 +84,7 @@ def write_no_call(records: list[dict], out_dir, reference: str | None = None) ->
     returns the table."""
     import json
 
-    from nclib.atomic import atomic_directory
+    from nclib.util.atomic import atomic_directory
 
     own = ("nocall.md", "nocall.json", "nocall_records.jsonl")
     summary = no_call_summary(records, reference)

@@ -147,7 +147,7 @@ def world_arguments(prog, layout, index: torch.Tensor) -> list:
 
 def execute_worlds(prog, args, top_k: int, max_steps: int):
     """`Program.execute(mode="worlds")`: see the module docstring and `ExecResult`."""
-    from nclib.program import ExecResult
+    from nclib.runtime.program import ExecResult
 
     if len(args) == 0:
         raise ValueError(f"{prog.name} has no arguments: run it in hard mode")

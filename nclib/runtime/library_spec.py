@@ -18,7 +18,7 @@ An entry is a stdlib routine name (``"gcd"``: compiled from `nclib/routines` wit
 
 `parse_library` checks the entries' shape (no file is read); `compile_library` compiles them all,
 before any model is built, into a `CompiledLibrary`, whose `augment` wraps a backbone the way
-`nclib.task_model.build_augmented` does with the task library. Every problem is one
+`nclib.tasks.task_model.build_augmented` does with the task library. Every problem is one
 `LibrarySpecError` naming the entry (``library[i] (source)``); a routine outside the compiler's
 language carries the `nclib.CompileError` message with every problem found.
 """
@@ -30,9 +30,9 @@ from importlib import resources
 from pathlib import Path
 
 from nclib.errors import NclibError
-from nclib.library import Library
-from nclib.program import Program
-from nclib.program import compile as compile_program
+from nclib.runtime.library import Library
+from nclib.runtime.program import Program
+from nclib.runtime.program import compile as compile_program
 from nclib.routines import ROUTINES
 
 __all__ = ["OUTPUTS", "CompiledLibrary", "LibrarySpecError", "RoutineSpec", "compile_library", "parse_library"]

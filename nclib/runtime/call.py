@@ -72,7 +72,7 @@ def check_value(asm, param: str, x: int) -> None:
 def initial_arrays(asm, args: list) -> tuple[list, list[int]]:
     """(the HARD_FIELDS arrays of a batch of one, each list argument's base cell) for checked
     `args`: the layout `Program.execute` uses (lists in order from cell 0, then the heap)."""
-    from nclib.memory import check_hard_run
+    from nclib.util.memory import check_hard_run
 
     check_hard_run(asm, 1)  # before anything of size memory= is allocated
     parsed = [(np.array([list(arg) or [0]], dtype=np.int64), np.array([len(arg)], dtype=np.int64)) if kind == "list"

@@ -1,6 +1,6 @@
 """A user's own `(prompt, answer)` dataset for `nclib train` (DESIGN.md §8, user tasks): a JSONL
 file, a CSV file, or an HF `datasets` Dataset / DatasetDict saved with `save_to_disk`, read into
-the DatasetDict the recipe and `nclib.evaluation` use for the built-in tasks.
+the DatasetDict the recipe and `nclib.evals.exact_match` use for the built-in tasks.
 
 Output of `load_user_dataset`: a `datasets.DatasetDict` held in memory with a ``train`` split and
 one or more test splits; every row has exactly `COLUMNS`:
@@ -24,7 +24,7 @@ Held out means held out: a row that repeats an earlier row's prompt and answer i
 the cut (a warning gives the count), and the same prompt with two different answers is an error
 naming both rows; in a saved DatasetDict, test rows whose prompt is also a training prompt are
 dropped from the test split (a warning gives the count per split). The evaluation table says how
-many evaluated rows were seen in training (`nclib.evaluation.format_table`).
+many evaluated rows were seen in training (`nclib.evals.exact_match.format_table`).
 
 Bad input raises one `DatasetError` naming the file, the row (the 1-based line of a JSONL or CSV
 file; the 1-based row of a split of a saved dataset) and the column. A CSV row must have as many
