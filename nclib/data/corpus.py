@@ -116,7 +116,7 @@ def stdlib_dir() -> str:
 
 def source_split(source: str) -> str:
     """``"test"`` or ``"train"``: a stable function of the source name alone."""
-    digest = hashlib.sha256(f"nclib.data.corpus:{source}".encode()).digest()
+    digest = hashlib.sha256(f"nclib.corpus:{source}".encode()).digest()
     return "test" if int.from_bytes(digest[:8], "big") < TEST_FRACTION * 2**64 else "train"
 
 

@@ -6,7 +6,7 @@ argmax at every answer position is the answer token and the argmax after the ans
 continue it (not a digit and not the list separator; a fine-tuned model predicts EOS there, a
 zero-shot one may go on with other text). Every part of the models is causal (the reasoning
 module included: its router and reader only see positions up to the trigger), so this is exactly
-"greedy decoding reproduces the answer" -- `tests/test_evaluation.py` checks it against
+"greedy decoding reproduces the answer" -- `tests/evals/test_exact_match.py` checks it against
 `generate()` -- at the cost of one forward pass per example instead of one per token.
 """
 

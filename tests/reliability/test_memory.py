@@ -18,7 +18,6 @@ from nclib.errors import LibraryError, MemoryLimitError, NclibError
 from nclib.machine import SoftTables, binary_table, python_op
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-sys.path.append(str(Path(__file__).resolve().parents[1] / "model"))  # ncllama_testing, the tiny model helpers
 
 ADD3 = "def add3(a: int, b: int) -> int:\n    return a + b + 1\n"
 MUL = "def times(a: int, b: int) -> int:\n    return a * b\n"

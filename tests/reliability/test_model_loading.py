@@ -20,7 +20,6 @@ from nclib.errors import ArgumentError, NclibError
 from nclib.model import LibraryMismatchError, NCLlamaConfig, NCLlamaForCausalLM, load_llama32_tokenizer
 from nclib.model.errors import MissingModuleWeightsError, ModelPathError
 
-sys.path.append(str(Path(__file__).resolve().parents[1] / "model"))  # ncllama_testing, the tiny model helpers
 from ncllama_testing import ROUTINES, tiny_llama_config  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -13,7 +13,7 @@ import nclib
 from nclib.runtime.library_spec import LibrarySpecError, compile_library, parse_library
 
 # the walkthrough's routine (examples/inversions) and a second routine that calls it
-INVERSIONS = (Path(__file__).parents[1] / "examples" / "inversions" / "routine.py").read_text() + '''
+INVERSIONS = (Path(__file__).parents[2] / "examples" / "inversions" / "routine.py").read_text() + '''
 
 def is_sorted(xs: list[int]) -> int:
     return count_inversions(xs) == 0
