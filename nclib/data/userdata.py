@@ -1,4 +1,4 @@
-"""A user's own `(prompt, answer)` dataset for `nclib train` (DESIGN.md §8, user tasks): a JSONL
+"""A user's own `(prompt, answer)` dataset for `nclib train` (docs/design.md §8.3): a JSONL
 file, a CSV file, or an HF `datasets` Dataset / DatasetDict saved with `save_to_disk`, read into
 the DatasetDict the recipe and `nclib.evals.exact_match` use for the built-in tasks.
 

@@ -232,7 +232,7 @@ class Library:
 
 
 def stdlib(values: tuple[int, int] = (0, 256), memory: int = 128, stack: int = 16) -> Library:
-    """The standard library (DESIGN.md §4), compiled from the Python files in `nclib/routines/`."""
+    """The standard library (docs/design.md §4.3), compiled from the Python files in `nclib/routines/`."""
     from nclib.routines import ROUTINES
 
     programs = []

@@ -1,4 +1,4 @@
-"""A library of any routines from a config (the recipe's `library:` list, DESIGN.md §8 user tasks):
+"""A library of any routines from a config (the recipe's `library:` list, docs/design.md §8.3):
 parse the entries, compile them, and build the augmented model around a backbone.
 
 An entry is a stdlib routine name (``"gcd"``: compiled from `nclib/routines` with the

@@ -11,7 +11,7 @@ Each world then runs exactly in hard mode, so the result `sum_k w_k onehot(f(x_k
 any depth and window, and differentiable in every input probability through the weights
 `w_k = prod_i p_i[x_ik]` (the enumeration itself is a discrete, piecewise-constant choice).
 Worlds beyond the enumerated K carry the mass `1 - covered`; nothing is renormalized.
-Derivation and contract: DESIGN.md §2, docs/machine.md ("Worlds mode").
+Derivation and contract: docs/design.md §2.4, docs/machine.md ("Worlds mode").
 """
 
 from __future__ import annotations
