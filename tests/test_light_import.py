@@ -1,4 +1,4 @@
-"""`import nclib` is light, and the model contract (DESIGN.md §6) still holds.
+"""`import nclib` is light, and the model contract (docs/design.md §6) still holds.
 
 `import nclib` and the compile / run / disasm / trace commands import neither transformers nor
 accelerate nor Triton; yet `import nclib` then `AutoModelForCausalLM.from_pretrained(<saved
