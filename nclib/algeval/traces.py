@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import torch
 
-from nclib.compiler.validate import BUILTINS, METHODS
+from nclib.compiler.language import BUILTINS, METHODS
 from nclib.runtime.program import Program
 
 __all__ = ["TraceSpec", "TRACE_SPECS", "Event", "visit_order", "event_lines", "reference_events",

@@ -1,4 +1,20 @@
-"""The compiler pipeline: one function calling each pass in order."""
+"""The compiler pipeline: one function, `compile_source`, calling each pass in order.
+
+    parse            source text -> ast.Module
+    desugar          Python idioms -> the accepted subset (x in a, enumerate, comprehensions, ...)
+    hoist_nested     nested defs -> module-level functions
+    inline_messages  msg = f"..."; raise E(msg) -> raise E(f"...")
+    collect_functions  the entry and the functions it reaches
+    check_language   constructs outside the subset -> problems
+    infer_kinds      int / list of every name and result
+    check_kinds      names, arguments, returns mixing kinds -> problems
+    check_recursion  recursion without a base case -> problems
+    lower            functions -> three-address IR (ir.py)
+    allocate         virtual -> physical registers (regalloc.py)
+    assemble         IR -> machine lines and the program tensors (assemble.py)
+
+Every problem the checks find is reported at once, sorted by line, before anything is built.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +22,28 @@ import ast
 import re
 
 from nclib.compiler.assemble import Assembly, assemble, reachable_functions
+from nclib.compiler.check_kinds import check_kinds
+from nclib.compiler.check_language import check_language
+from nclib.compiler.check_recursion import check_recursion
+from nclib.compiler.collect_functions import collect_functions, warn_unreached
 from nclib.compiler.desugar import desugar
-from nclib.compiler.ast_to_ir import ast_to_ir
+from nclib.compiler.hoist_nested import hoist_nested
+from nclib.compiler.infer_kinds import infer_kinds
+from nclib.compiler.inline_messages import inline_messages
+from nclib.compiler.ir import Instr
+from nclib.compiler.lower import lower
 from nclib.compiler.regalloc import allocate
-from nclib.compiler.validate import validate
 from nclib.errors import ArgumentError, CompileError, Problem
 from nclib.util.options import compile_options
 
 
 def check_options(lo: int, V: int, memory: int, stack: int) -> None:
-    """The machine's layout constraints, each a ValueError naming the bad value."""
+    """The machine's layout constraints, each a ValueError naming the bad value: the window
+    [lo, lo + V) holds at least two values, contains 0 and 1 (false and true) and reaches every
+    address 0..memory; memory and stack are at least 1."""
     if V < 2:
         raise ValueError(f"values=({lo}, {lo + V}) holds fewer than two values")
-    if not lo <= 0 and 1 < lo + V:
+    if not (lo <= 0 and 1 < lo + V):
         raise ValueError(f"values=({lo}, {lo + V}) must contain 0 and 1 (false and true)")
     if memory < 1:
         raise ValueError(f"memory={memory} must be at least 1")
@@ -48,21 +73,37 @@ def compile_text(source: str, entry: str | None = None, values=(0, 256), memory:
 
 def compile_source(source: str, entry: str, values: tuple[int, int] = (0, 256), memory: int = 64, stack: int = 16,
                    file: str = "<source>") -> Assembly:
-    """Python source -> validated AST -> IR -> registers -> Assembly (tensors + metadata)."""
+    """Python source -> checked AST -> IR -> registers -> Assembly (tensors + metadata)."""
     lo, hi = values
     if not (isinstance(lo, int) and isinstance(hi, int)) or hi <= lo:
         raise ValueError(f"values={values!r} must be a pair of ints (lo, hi) with lo < hi")
     check_options(lo, hi - lo, memory, stack)
+    tree = parse(source, file)                                # source text -> ast.Module (a syntax error: CompileError)
+    tree = desugar(tree, file)                                # ast.Module -> ast.Module, idioms rewritten into the subset
+    tree = hoist_nested(tree)                                 # ast.Module -> ast.Module, nested defs at module level
+    tree = inline_messages(tree)                              # ast.Module -> ast.Module, message names replaced by their strings
+    module, problems = collect_functions(tree, file, entry)  # ast.Module -> Module (entry + reached functions), duplicate defs
+    warn_unreached(module)                                    # Module -> a warning per uncompiled function that could not compile
+    problems += check_language(module)                        # Module -> constructs outside the subset
+    if not problems:
+        kinds = infer_kinds(module)                           # Module -> Kinds (int / list of every name and result)
+        problems += check_kinds(module, kinds)                # Module, Kinds -> names, arguments, returns mixing kinds
+        problems += check_recursion(module)                   # Module -> recursion without a base case
+    if problems:
+        raise CompileError(sorted(problems, key=lambda p: (p.line, p.col)))
+    functions = lower(module, kinds)                          # Module, Kinds -> {name: IRFunction} (virtual registers)
+    functions = {name: functions[name] for name in reachable_functions(functions, entry)}  # only what the IR calls
+    n_regs = max(allocate(fn) for fn in functions.values())  # IRFunction.phys filled in place -> registers needed
+    return assemble(functions, entry, n_regs, source, file, lo, hi - lo, memory,  # IR -> Assembly (line table, constants)
+                    min(stack, call_depth(functions, entry)))
+
+
+def parse(source: str, file: str) -> ast.Module:
+    """The source's tree; a syntax error is a CompileError naming its line (and Python 3.12 syntax, if that is the cause)."""
     try:
-        tree = ast.parse(source, filename=file)
+        return ast.parse(source, filename=file)
     except SyntaxError as err:
         raise CompileError([newer_syntax(source, file) or Problem(file, err.lineno or 0, err.offset or 0, "Python syntax error", str(err.msg))]) from None
-    tree = desugar(tree, file)
-    info = validate(tree, file, entry)
-    functions = ast_to_ir(info)
-    functions = {name: functions[name] for name in reachable_functions(functions, entry)}
-    n_regs = max(allocate(fn) for fn in functions.values())
-    return assemble(functions, entry, n_regs, source, file, lo, hi - lo, memory, min(stack, call_depth(functions, entry)))
 
 
 NEWER_SYNTAX = [
@@ -87,8 +128,6 @@ def newer_syntax(source: str, file: str) -> Problem | None:
 def call_depth(functions: dict, entry: str) -> int:
     """Frames a run can need: 1 + the longest call chain from entry when the call graph has no
     cycle (so non-recursive programs carry a small stack), or infinity for recursive programs."""
-    from nclib.compiler.ir import Instr
-
     callees = {name: {i.target for i in fn.body if isinstance(i, Instr) and i.op == "call"} for name, fn in functions.items()}
     depth: dict[str, float] = {}
 
