@@ -1,4 +1,4 @@
-"""Pass 4: lay out the register-allocated IR as machine lines and build the program tensors.
+"""Assemble: lay out the register-allocated IR as machine lines and build the program tensors.
 
 Line 0 pushes a frame whose return address is line 2, line 1 jumps to the entry function and
 line 2 is the absorbing HALT; the entry's parameters are loaded into its registers before the
@@ -6,6 +6,10 @@ first step. A call expands to PUSH (save every register, return address = the li
 jump), the argument moves into the callee's parameter registers, JMP; the line after it copies
 RV into the destination. `ret a` expands to MOV RV, a; RET (RET restores every register but RV
 and HP from the frame and jumps to its return address).
+
+Takes the lowered, register-allocated functions (`lower`, then `regalloc.allocate`) and the
+machine's options; gives the `Assembly` (line table, constants, entry metadata). Rejects a
+constant outside the value window [lo, lo + V) (a CompileError naming each line that uses one).
 """
 
 from __future__ import annotations

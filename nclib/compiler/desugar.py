@@ -1,8 +1,8 @@
-"""Pass 0: rewrite common Python idioms into the accepted subset (AST to AST, before `validate`).
+"""Desugar: rewrite common Python idioms into the accepted subset (AST to AST, before the checks).
 
 Each rewrite keeps Python's semantics exactly (evaluation order, short-circuiting, what a loop
 sees when its body changes the list); a construct that cannot be rewritten that way is left as
-it is, so the validator reports it. Every node built here carries the source location of the
+it is, so `check_language` reports it. Every node built here carries the source location of the
 construct it replaces, so compile errors, runtime faults and listings name the user's line.
 
     x in a / x not in a          a list: a loop helper `__nc_contains(x, a)` (added only when used);
@@ -28,6 +28,10 @@ shortens it stops early, exactly as in Python. Helpers are module-level function
 name in the source; the variables of the enclosing function that a generator expression reads are
 passed as arguments (a generator expression cannot assign them, and lists are passed by
 reference, as Python shares them).
+
+Takes the parsed tree; gives the same tree rewritten in place, with the helper functions appended
+to the module. Rejects only a module constant whose evaluation fails (e.g. a division by zero):
+everything else it cannot rewrite is left for the checks.
 """
 
 from __future__ import annotations
@@ -168,7 +172,7 @@ def inline_constants(tree: ast.Module, file: str) -> None:
     """Replace reads of module-level integer constants (`MOD = 10**9 + 7`: int literals, earlier
     constants and arithmetic only, or a tuple display of those; bound exactly once in the module) by
     their value, and drop their assignments. A constant some function assigns (`global`) or uses as a local is not inlined
-    there; anything that is not a literal expression is left for the validator to report."""
+    there; anything that is not a literal expression is left for `check_language` to report."""
     bindings: dict[str, int] = {}
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -446,7 +450,7 @@ class Rewriter(ast.NodeTransformer):
             node.slice = _locate(index, node.slice)
             return node
         if not isinstance(node.ctx, ast.Load):
-            return node  # f(x)[-1] = v: left for the validator / the bounds check
+            return node  # f(x)[-1] = v: left for the checks / the bounds check
         # f(x)[-k]: evaluate the list once, in a helper, so its length and element agree.
         name, param = self.fresh(f"{self.function}_at"), self.fresh("a")
         read = ast.Subscript(value=_load(param), slice=ast.BinOp(left=_call("len", _load(param)), op=ast.Sub(), right=_const(k)),
@@ -542,7 +546,7 @@ class Rewriter(ast.NodeTransformer):
         append = ast.Expr(value=ast.Call(func=ast.Attribute(value=_load(result), attr="append", ctx=ast.Load()), args=[node.elt], keywords=[]))
         call = self._helper(node, "list", node, [_assign(result, ast.List(elts=[], ctx=ast.Load()))], [append],
                             [ast.Return(value=_load(result))], extra=[])
-        call.nc_fresh_list = True  # the helper returns the list it built: no other name holds it (validate.fresh)
+        call.nc_fresh_list = True  # the helper returns the list it built: no other name holds it (check_kinds.fresh_list)
         return call
 
     @staticmethod

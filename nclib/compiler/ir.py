@@ -2,7 +2,7 @@
 
 Three-address code with labels, one list of instructions per function. What each pass adds:
 
-- `ast_to_ir` produces `IRFunction`s whose operands are virtual registers (the Python variable
+- `lower` produces `IRFunction`s whose operands are virtual registers (the Python variable
   name, or `%tN` for temporaries) or `Const(value)`; calls are still the high-level `call`.
 - `regalloc` maps every virtual register of a function to a physical register (`IRFunction.phys`).
 - `assemble` expands `call`/`ret` into the machine's PUSH / MOV / JMP / RET sequence, lays every

@@ -1,9 +1,12 @@
-"""Pass 3: map each function's virtual registers to physical registers.
+"""Allocate registers: map each function's virtual registers to physical registers.
 
 Liveness analysis over the function's control-flow graph, then greedy colouring of the
 interference graph. Every function's registers start at FIRST_FREE: a call saves all registers
 in its stack frame, so functions may share physical registers. Registers 0..2 are reserved:
 RV (return value), HP (heap pointer) and SCRATCH (breaks cycles in argument moves).
+
+Takes one lowered `IRFunction`; fills its `phys` (virtual -> physical register) in place and
+gives the number of registers it needs. Rejects nothing.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ import pytest
 
 import nclib
 from nclib import CompileError
+from nclib.compiler.compiling import check_options
 
 CASES = [
     # (id, source, entry, expected line, text that must appear in the problem)
@@ -86,3 +87,27 @@ def test_user_code_is_never_executed(tmp_path):
 def test_bad_options_name_the_value(values, memory, text):
     with pytest.raises(ValueError, match=text):
         nclib.compile("def f(x):\n    return x\n", values=values, memory=memory)
+
+
+@pytest.mark.parametrize("values", [(-8, 1), (-8, 0), (-2, 1)], ids=["holds-0-not-1", "holds-neither", "two-values-not-1"])
+def test_window_without_1_is_refused_as_such(values):
+    """A window that holds 0 but not 1 (hi <= 1) is refused for lacking true, before memory is
+    looked at (docs/machine.md, "Values": the window must contain {0, 1}). A precedence slip in
+    check_options (`not lo <= 0 and ...`) let such windows through to the memory check, which
+    refused them with "cannot address memory" instead."""
+    with pytest.raises(ValueError, match=r"must contain 0 and 1"):
+        nclib.compile("def f(x):\n    return x\n", values=values, memory=1)
+    with pytest.raises(ValueError, match=r"must contain 0 and 1"):
+        check_options(values[0], values[1] - values[0], memory=0, stack=1)
+
+
+def test_window_rule_is_the_documented_one():
+    """check_options refuses a window for lacking 0 or 1 exactly when [lo, hi) misses 0 or 1."""
+    for lo in range(-6, 7):
+        for hi in range(lo + 2, lo + 10):
+            try:
+                check_options(lo, hi - lo, memory=1, stack=1)
+                refused = False
+            except ValueError as err:
+                refused = "must contain 0 and 1" in str(err)
+            assert refused == (not lo <= 0 < 1 < hi), (lo, hi)

@@ -1,6 +1,6 @@
 """The desugaring pass (compiler/desugar.py): each rewritten construct agrees with CPython on many
 inputs (hard mode; a few in soft mode), keeps the user's line in errors, and leaves what it cannot
-rewrite exactly to the validator."""
+rewrite exactly to the checks (check_language)."""
 
 import ast
 import random

@@ -23,7 +23,7 @@ def _python(source: str, *args):
 # fuzz 0:* (several programs of seed 0): `b = [x for x in a]` then `b.append(v)` was refused as
 # "b = __nc_f_list_2(a), a list that b.append(...) would also change; ... write b = __nc_f_list_2(a)[:]"
 # -- a comprehension is a new list, and the hint named a helper the user never wrote. Fixed: the
-# desugarer marks the comprehension's helper call as a new list (validate.fresh_list).
+# desugarer marks the comprehension's helper call as a new list (check_kinds.fresh_list).
 APPEND_TO_COMPREHENSION = '''def f(a: list[int]) -> list[int]:
     b = [x * 2 for x in a if x > 0]
     c = list(a)
@@ -42,7 +42,7 @@ def test_append_to_a_list_comprehension():
 # fuzz 5:1158: a helper returned its list parameter, and the caller then appended to the list it
 # had passed. In CPython both names are one list (len 3 + 2 = 5); nclib's append moved the list
 # to a new block and the helper's result kept the old one (len 3): a silent wrong answer. Fixed by
-# refusing it (validate.returns_argument): such a call must pass a copy.
+# refusing it (check_kinds.returns_argument): such a call must pass a copy.
 ALIAS_THROUGH_A_HELPER = '''def h(a: list[int]) -> list[int]:
     return a
 

@@ -112,13 +112,13 @@ class ExpressionLowering:
             op = "eq" if isinstance(node.ops[0], ast.Is) else "ne"
             self.emit(op, out, [self.expr(sides[0]), self.expr(sides[1])])
             return out
-        if any(is_none(x) for x in sides):  # x is None / x is not None (validation: x is a name)
+        if any(is_none(x) for x in sides):  # x is None / x is not None (check_language: x is a name)
             name = next(x for x in sides if not is_none(x)).id
             out = self.out(dst)
             negate = isinstance(node.ops[0], (ast.Is, ast.Eq))
             self.emit("not" if negate else "mov", out, [f"{name}.set"])
             return out
-        if self.kind(node.left) == "list":  # validation allows only list == list and list != list
+        if self.kind(node.left) == "list":  # check_kinds allows only list == list and list != list
             a, b = self.expr(node.left), self.expr(node.comparators[0])
             if isinstance(node.ops[0], ast.Eq):
                 return self.list_equality(a, b, dst)

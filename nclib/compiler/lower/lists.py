@@ -186,7 +186,7 @@ class ListLowering:
     def method_append(self, owner: str, args: list, dst):
         """owner.append(v): when the list is the last block of memory (its end is the heap pointer)
         it grows in place by one cell; otherwise it moves to a fresh block one cell longer (the name
-        is rebound; validation ensures no other name holds the old address)."""
+        is rebound; check_kinds ensures no other name holds the old address)."""
         value = args[0]
         n, end, test = self.temp(), self.temp(), self.temp()
         moved, done = self.label("grow"), self.label("appended")
