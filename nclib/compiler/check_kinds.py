@@ -1,7 +1,7 @@
 """Check kinds: every name, argument and return keeps one kind (int or list), and lists that grow have one name.
 
 Takes the checked functions (`collect_functions.Module`) and their `Kinds` (`infer_kinds`); gives
-a list of problems: a parameter annotated int but used as a list; a name holding a list on one
+a list of problems. Rejects a parameter annotated int but used as a list; a name holding a list on one
 path and an int on another; an argument whose kind differs from its parameter's; a return whose
 kind differs from the function's; arithmetic, comparison, and/or or a method call mixing the kinds;
 lists inside lists. A list read as a number (or the reverse) would read an address as a value, so

@@ -1,9 +1,9 @@
 """Check recursion: report a function whose every path calls itself before it can return.
 
 Takes the checked functions (`collect_functions.Module`, after `check_language` found nothing);
-gives a list of problems, one per function that recurses without a base case: such a call chain
-always grows past the machine's call stack, so it is refused at compile time instead of faulting
-at run time. Only direct self-calls are followed; a base case anywhere (a return or raise that a
+gives a list of problems. Rejects each function that recurses without a base case: such a call
+chain always grows past the machine's call stack, so it is refused at compile time instead of
+faulting at run time. Only direct self-calls are followed; a base case anywhere (a return or raise that a
 path can reach first) accepts the function.
 """
 
