@@ -1,17 +1,17 @@
 """The compiler pipeline: one function, `compile_source`, calling each pass in order.
 
-    parse            source text -> ast.Module
-    desugar          Python idioms -> the accepted subset (x in a, enumerate, comprehensions, ...)
-    hoist_nested     nested defs -> module-level functions
-    inline_messages  msg = f"..."; raise E(msg) -> raise E(f"...")
+    parse              source text -> ast.Module
+    desugar            Python idioms -> the accepted subset (x in a, enumerate, comprehensions, ...)
+    hoist_nested       nested defs -> module-level functions
+    inline_messages    msg = f"..."; raise E(msg) -> raise E(f"...")
     collect_functions  the entry and the functions it reaches
-    check_language   constructs outside the subset -> problems
-    infer_kinds      int / list of every name and result
-    check_kinds      names, arguments, returns mixing kinds -> problems
-    check_recursion  recursion without a base case -> problems
-    lower            functions -> three-address IR (ir.py)
-    allocate         virtual -> physical registers (regalloc.py)
-    assemble         IR -> machine lines and the program tensors (assemble.py)
+    check_language     constructs outside the subset -> problems
+    infer_kinds        int / list of every name and result
+    check_kinds        names, arguments, returns mixing kinds -> problems
+    check_recursion    recursion without a base case -> problems
+    lower              functions -> three-address IR (ir.py)
+    allocate           virtual -> physical registers (regalloc.py)
+    assemble           IR -> machine lines and the program tensors (assemble.py)
 
 Every problem the checks find is reported at once, sorted by line, before anything is built.
 """

@@ -1,8 +1,17 @@
-"""The lowering of one function: the parts of the lowering joined into one class, and its result.
+"""Lower: each checked function to three-address IR (see `nclib/compiler/ir.py`).
 
-`FunctionLowering` is the statements, loops, expressions, calls, list operations and arithmetic
-(one mixin each, in the modules of this package) over the shared instruction output (`Emitter`);
-`lower()` lowers the body and returns the function's `IRFunction`.
+Takes the functions to compile (`collect_functions.Module`, every check passed) and their
+`Kinds` (`infer_kinds`); gives one `IRFunction` per function, whose operands are virtual registers
+(the Python variable's name, `name.set` for the None flag of a name that can hold None, `%tN` for
+temporaries) or constants, with calls still the high-level `call`. Rejects nothing: every
+construct was checked before. What Python checks at run time becomes a `fault` line (a failed
+assert, a raise, an index out of range, None used as a number, a function ending without its
+value).
+
+The lowering of a function is one class, `FunctionLowering`, joined from one mixin per concern,
+each in its own module: `lower_statements`, `lower_loops`, `lower_expressions`, `lower_calls`,
+`lower_lists`, `lower_arithmetic`, over `lower_emit` (temporaries, labels, instructions at a source
+location).
 """
 
 from __future__ import annotations
@@ -13,13 +22,20 @@ from nclib.compiler.collect_functions import Module
 from nclib.compiler.infer_kinds import Kinds, none_defaults, nullable_names
 from nclib.compiler.ir import Const, IRFunction
 from nclib.compiler.language import const_int, is_none
-from nclib.compiler.lower.arithmetic import ArithmeticLowering
-from nclib.compiler.lower.calls import CallLowering
-from nclib.compiler.lower.emit import Emitter
-from nclib.compiler.lower.expressions import ExpressionLowering
-from nclib.compiler.lower.lists import ListLowering
-from nclib.compiler.lower.loops import LoopLowering
-from nclib.compiler.lower.statements import StatementLowering
+from nclib.compiler.lower_arithmetic import ArithmeticLowering
+from nclib.compiler.lower_calls import CallLowering
+from nclib.compiler.lower_emit import Emitter
+from nclib.compiler.lower_expressions import ExpressionLowering
+from nclib.compiler.lower_lists import ListLowering
+from nclib.compiler.lower_loops import LoopLowering
+from nclib.compiler.lower_statements import StatementLowering
+
+__all__ = ["FunctionLowering", "lower"]
+
+
+def lower(module: Module, kinds: Kinds) -> dict[str, IRFunction]:
+    """The IR of every function of `module`, in the module's order (the entry first)."""
+    return {name: FunctionLowering(fn, module, kinds).lower() for name, fn in module.functions.items()}
 
 
 class FunctionLowering(StatementLowering, LoopLowering, ExpressionLowering, CallLowering, ListLowering, ArithmeticLowering, Emitter):
@@ -40,6 +56,8 @@ class FunctionLowering(StatementLowering, LoopLowering, ExpressionLowering, Call
             self.kinds[f"{name}.set"] = "int"
 
     def lower(self) -> IRFunction:
+        """The function's IR: its body, then the end a path falls off (return None, or a fault when the
+        function returns a value elsewhere)."""
         hidden = none_defaults(self.fn)
         params = [a.arg for a in self.fn.args.args] + [f"{p}.set" for p in hidden]
         for stmt in self.fn.body:
