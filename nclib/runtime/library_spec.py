@@ -17,8 +17,9 @@ An entry is a stdlib routine name (``"gcd"``: compiled from `nclib/routines` wit
                                          # must name the same list: the model has one symbol table
 
 `parse_library` checks the entries' shape (no file is read); `compile_library` compiles them all,
-before any model is built, into a `CompiledLibrary`, whose `augment` wraps a backbone the way
-`nclib.tasks.task_model.build_augmented` does with the task library. Every problem is one
+before any model is built, into a `CompiledLibrary`, whose `augment` wraps a backbone. The
+built-in tasks' library goes through the same code: each `nclib.tasks.Task` carries its routine
+as such an entry (`Task.library_entry`; `nclib.tasks.task_model.task_routines`). Every problem is one
 `LibrarySpecError` naming the entry (``library[i] (source)``); a routine outside the compiler's
 language carries the `nclib.CompileError` message with every problem found.
 """

@@ -80,4 +80,6 @@ TASK = Task(
     size=size,
     spec=TaskSpec(iid_sizes=(1, 2, 3), ood_sizes=(4, 5)),
     size_limits=(1, 18),
+    values=(0, 1 << 18),  # 5-digit + 5-digit < 2^18
+    memory=64,
 )

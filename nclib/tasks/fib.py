@@ -72,4 +72,6 @@ TASK = Task(
     spec=TaskSpec(iid_sizes=tuple(range(1, 16)), ood_sizes=tuple(range(16, 25))),
     size_limits=(0, 90),
     prompt_instances=True,
+    values=(0, 1 << 17),  # fib(24) = 46368; the loop also forms fib(25), fib(26)
+    memory=64,
 )

@@ -105,4 +105,6 @@ TASK = Task(
     size=size,
     spec=TaskSpec(iid_sizes=(1, 2, 3), ood_sizes=(4,)),
     size_limits=(1, 18),
+    values=(0, 1 << 14),  # 4-digit operands
+    memory=64,
 )

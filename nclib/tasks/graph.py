@@ -248,4 +248,8 @@ TASK = Task(
     answer=yes_no,
     key=edge_set,
     labels=(1, 0),
+    values=(0, 256),
+    memory=192,  # 26 room ids, up to ~30 doors plus two work lists
+    output_labels=(" No", " Yes"),
+    symbols=tuple(" " + room for room in ROOM_NAMES),  # room names: the values 0..25, space-prefixed single tokens
 )

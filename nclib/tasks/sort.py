@@ -71,4 +71,6 @@ TASK = Task(
     size=size,
     spec=TaskSpec(iid_sizes=tuple(range(2, 9)), ood_sizes=(12, 16)),
     size_limits=(1, 1000),
+    values=(0, 128),  # values 0..99, lists up to 16
+    memory=64,
 )

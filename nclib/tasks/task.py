@@ -4,6 +4,11 @@
 An *instance* is what a task's ``sample`` draws: a dict from template field to value (an int or a
 list of ints). A template (a format string, or what the task's ``render`` takes) turns it into a
 `Prompt`; ``fields`` names the template field that holds each argument of the routine, in order.
+
+A task also says how its routine is compiled for the model (``values``, ``memory``) and what the
+model reads and writes around it (``output_labels``, ``symbols``): `library_entry` is the routine
+as a recipe's ``library:`` entry, and the built-in tasks' library is compiled from those entries
+by the same code as a recipe's own list (`nclib.runtime.library_spec.compile_library`).
 """
 
 from __future__ import annotations
@@ -72,6 +77,11 @@ class Task:
     key: Callable[[str, list], tuple] = values_key  # (prompt, argument values) -> the instance, after the name
     labels: tuple = ()  # targets balanced exactly within each size, passed to `sample` (else label is None)
     prompt_instances: bool = False  # an instance is the whole prompt; wordings are held out instead (fib)
+    # the routine in the model (the `library:` entry's keys, nclib.runtime.library_spec)
+    values: tuple[int, int] = (0, 256)  # value window [lo, hi): holds every answer of every split (arithmetic wraps)
+    memory: int | None = None  # list-memory cells (None: the library default, min(128, hi - 1))
+    output_labels: tuple[str, ...] = ()  # the answer texts of the values lo, lo + 1, ... (the model writes a label)
+    symbols: tuple[str, ...] = ()  # words the reader takes as the values 0, 1, ... (one token each)
 
     def __post_init__(self) -> None:
         if tuple(self.templates) != STYLES:
@@ -102,6 +112,16 @@ class Task:
         except Exception as exc:  # any failure of the oracle means the values do not fit the routine
             raise ValueError(f"{self.routine}{tuple(call)} fails: {exc!r}") from exc
         return list(result) if isinstance(result, list) else [int(result)]
+
+    def library_entry(self) -> dict:
+        """The routine as a recipe's `library:` entry: the stdlib routine with this task's window,
+        memory, labels and symbols."""
+        entry = {"source": self.routine, "values": list(self.values), "memory": self.memory}
+        if self.output_labels:
+            entry.update(output="labels", labels=list(self.output_labels))
+        if self.symbols:
+            entry["symbols"] = list(self.symbols)
+        return entry
 
     def instance_key(self, prompt: str, values: list[list[int]]) -> tuple:
         """What makes two rows the same instance: the task and ``key`` of the argument values, or

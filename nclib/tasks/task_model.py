@@ -1,9 +1,11 @@
 """Models for the algorithmic tasks: the task library, building the augmented model and the
 baseline from one backbone, and turning dataset rows into training / evaluation batches.
 
-The task library compiles each task's stdlib routine with a value window that holds every answer
-of every split (DESIGN.md §2: arithmetic wraps inside the window), which is what lets the same
-routine answer the out-of-distribution sizes. Those windows are large (add: 2^18 values), so the
+The task library compiles each task's stdlib routine with the task's value window, which holds
+every answer of every split (DESIGN.md §2: arithmetic wraps inside the window), which is what
+lets the same routine answer the out-of-distribution sizes. Each `Task` carries its routine's
+window, memory, labels and symbols as a `library:` entry (`Task.library_entry`), compiled by the
+same code as a recipe's own `library:` list (`nclib.runtime.library_spec.compile_library`). Those windows are large (add: 2^18 values), so the
 augmented model runs the machine in hard mode (`nc_machine_mode="hard"`): the teacher-forced
 arguments of training are one-hot, where soft and hard execution agree exactly, and the soft path
 with its V x V operand tables is only affordable for small windows (see RESULTS.md, gradient study).
@@ -13,40 +15,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
 
 import torch
 
 from nclib.runtime.library import Library
-from nclib.runtime.program import Program
+from nclib.runtime.library_spec import STDLIB_MODULE, CompiledLibrary, compile_library
 from nclib.tasks import ROOM_NAMES, ROUTINE, TASKS, TaskDataError, prompt_values
 
-# routine -> (source module, value window, memory cells)
-TASK_ROUTINES = {
-    "insertion_sort": ("sorting", (0, 128), 64),  # values 0..99, lists up to 16
-    "add": ("arithmetic", (0, 1 << 18), 64),  # 5-digit + 5-digit < 2^18
-    "fib_iter": ("fibonacci", (0, 1 << 17), 64),  # fib(24) = 46368; the loop also forms fib(25), fib(26)
-    "gcd": ("arithmetic", (0, 1 << 14), 64),  # 4-digit operands
-    "reachable": ("graphs", (0, 256), 192),  # 26 room ids, up to ~30 doors plus two work lists
-}
-SYMBOLS = [" " + name for name in ROOM_NAMES]  # room names are read as values 0..25, space-prefixed single tokens
-LABELS = {"reachable": [" No", " Yes"]}
+# Views of what the tasks carry, under their earlier names (the tasks are the only source).
+TASK_ROUTINES = {t.routine: (STDLIB_MODULE[t.routine], t.values, t.memory) for t in TASKS.values()}  # routine -> (module, window, memory)
+SYMBOLS = list(TASKS["graph"].symbols)
+LABELS = {t.routine: list(t.output_labels) for t in TASKS.values() if t.output_labels}
+
+
+def task_routines(tasks=TASKS) -> CompiledLibrary:
+    """The routines of `tasks` (each routine once) compiled from their `library:` entries, with the
+    labels and symbols they name: what `build_augmented` and the recipe give the model."""
+    unknown = [t for t in tasks if t not in ROUTINE]
+    if unknown:
+        raise ValueError(f"unknown tasks {unknown}; tasks are {list(ROUTINE)}")
+    entries = {TASKS[t].routine: TASKS[t].library_entry() for t in tasks}
+    return compile_library(list(entries.values()))
 
 
 def task_library(tasks=TASKS) -> Library:
     """The routines of `tasks`, compiled from the stdlib sources with the task windows."""
-    from nclib.compiler.compiling import compile_source
-
-    unknown = [t for t in tasks if t not in ROUTINE]
-    if unknown:
-        raise ValueError(f"unknown tasks {unknown}; tasks are {list(ROUTINE)}")
-    programs = []
-    for name in dict.fromkeys(ROUTINE[t] for t in tasks):
-        module, values, memory = TASK_ROUTINES[name]
-        source = (resources.files("nclib.routines") / f"{module}.py").read_text()
-        programs.append(Program(compile_source(source, name, values=values, memory=memory, stack=16,
-                                               file=f"nclib/routines/{module}.py")))
-    return Library(programs)
+    return task_routines(tasks).library
 
 
 def load_backbone(name: str):
@@ -75,13 +69,7 @@ def load_backbone(name: str):
 def build_augmented(base, tokenizer, tasks=TASKS, **nc_fields):
     """NCLlama around `base` with the task library, room-name symbols (read by reachable only) and
     Yes/No labels."""
-    from nclib.runtime.library_spec import CompiledLibrary
-
-    lib = task_library(tasks)
-    labels = {k: v for k, v in LABELS.items() if k in lib.names}
-    graph = "graph" in tasks
-    return CompiledLibrary(lib, labels, SYMBOLS if graph else [], [ROUTINE["graph"]] if graph else []).augment(
-        base, tokenizer, **nc_fields)
+    return task_routines(tasks).augment(base, tokenizer, **nc_fields)
 
 
 @dataclass
@@ -180,4 +168,4 @@ def collate(batch: list[Encoded], pad_id: int, routines: list[str] | None = None
 
 
 __all__ = ["Encoded", "LABELS", "SYMBOLS", "TASK_ROUTINES", "build_augmented", "collate", "encode_rows", "encode_text",
-           "load_backbone", "task_library"]
+           "load_backbone", "task_library", "task_routines"]
