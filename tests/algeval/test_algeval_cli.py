@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 import nclib
-from nclib.algeval.cli import add_analyze_parser
 from nclib.algeval.internals import ATTENTION_FIGSIZE, DPI, PROJECTION_FIGSIZE
+from nclib.cli.analyze import add_parser as add_analyze_parser
 from nclib.errors import UsageError
 
 torch.set_num_threads(1)

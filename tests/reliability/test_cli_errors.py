@@ -13,7 +13,7 @@ import matplotlib.image
 import pytest
 
 import nclib
-import nclib.cli
+import nclib.cli.disasm
 from nclib.cli import main
 from nclib.errors import ValueRangeError
 
@@ -215,7 +215,7 @@ def test_unexpected_errors_say_how_to_see_the_traceback(capsys, src, monkeypatch
     def broken(a):
         raise RuntimeError("something nclib did not expect\nacross two lines")
 
-    monkeypatch.setattr(nclib.cli, "cmd_disasm", broken)
+    monkeypatch.setattr(nclib.cli.disasm, "run", broken)
     fails(capsys, ["disasm", f"{src}:gcd"], 1, "RuntimeError", "did not expect across two lines", "--debug")
 
 
