@@ -7,11 +7,13 @@ Several processes / GPUs (data parallel, through accelerate):
     accelerate launch --num_processes 2 -m nclib.train.finetune train/configs/smollm2_sort_add_augmented.yaml
     (on a CPU-only machine add `--cpu --multi_gpu`, which starts gloo ranks)
 
-Stages: setup (data, model, LoRA, optimizer, resume) -> train (progress bar, periodic evaluation,
-metrics as JSON lines, checkpoints) -> save (final merged model + tokenizer) -> final evaluation
-(predictions, table, accuracy-by-size PNG) -> cleanup. Resuming from the last checkpoint in
-`output_dir` reproduces the uninterrupted run exactly: the batch order is a pure function of
-(seed, step), and the checkpoint holds the trainable weights, optimizer, scheduler and RNG states.
+Stages: setup (data, model, every training row encoded once, LoRA, optimizer, resume, the data
+loader) -> train (progress bar, periodic evaluation, metrics as JSON lines, checkpoints) -> save
+(final merged model + tokenizer) -> final evaluation (predictions, table, accuracy-by-size PNG) ->
+cleanup. Resuming from the last checkpoint in `output_dir` reproduces the uninterrupted run
+exactly: the batch order is a pure function of (seed, step) (nclib.train.data), and the
+checkpoint holds the trainable weights, optimizer, scheduler and RNG states. The config and its
+checks are in nclib.train.config; what `supervision:` implies, in nclib.train.supervision.
 
 Data and routines: the built-in tasks with their task library, or a user's own (prompt, answer)
 dataset (`dataset:`, nclib.data.userdata) and routines (`library:`, nclib.runtime.library_spec), e.g.
@@ -84,12 +86,6 @@ class FinetuneRecipe:
         self.step = 0
         self._maybe_resume()
         self.model, self.optimizer = self.accel.prepare(self.model, self.optimizer)
-        # this rank's share of each step's batch, from the step the run (re)starts at; the loader draws
-        # its worker seed from its own generator, so the global RNG (saved in checkpoints) is untouched
-        sampler = StepSampler(self.n_rows, self.n_text, cfg.batch_size, cfg.text_ratio, cfg.seed, start=self.step,
-                              steps=cfg.steps, rank=self.accel.process_index, world=self.accel.num_processes)
-        self.dataloader = torch.utils.data.DataLoader(self.dataset, batch_sampler=sampler, collate_fn=self.collate,
-                                                      generator=torch.Generator())
         if self.main:
             self.out.mkdir(parents=True, exist_ok=True)
             atomic_write_text(self.out / "config.yaml", yaml.safe_dump(asdict(cfg), sort_keys=False))
@@ -124,25 +120,6 @@ class FinetuneRecipe:
         wording = all("test_wording" in dd for dd in data.values())
         return data, ["test_iid", "test_ood"] + (["test_wording"] if wording else [])
 
-    def _encode_data(self) -> None:
-        """Every training row encoded once: the task rows (with label supervision also their routine
-        and the token positions of their arguments), then with text_ratio the prose passages (labels on
-        every token, no call; the same rows for both variants); and the collate function."""
-        from nclib.tasks.task_model import encode_rows, encode_text
-
-        rows = [r for dd in self.data.values() for r in dd["train"]]
-        passages = []
-        if self.cfg.text_ratio:
-            from nclib.data.corpus import ordinary_passages
-
-            passages = ordinary_passages("train", seed=self.cfg.seed)
-        core = self.model.get_base_model()
-        vocab = core.reasoning.vocab if self.reads_labels else None
-        self.dataset = encode_rows(rows, self.tokenizer, vocab) + encode_text(passages, self.tokenizer)
-        self.n_rows, self.n_text = len(rows), len(passages)
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
-        self.collate = Collate(pad, self.supervision, core.config)
-
     def _build_model(self):
         from peft import LoraConfig, get_peft_model
 
@@ -168,6 +145,25 @@ class FinetuneRecipe:
                               target_modules=list(lcfg.target_modules), modules_to_save=save)
         torch.manual_seed(self.cfg.seed)  # LoRA's A matrices: the same draw for both variants
         return get_peft_model(model, peft_cfg), tok
+
+    def _encode_data(self) -> None:
+        """Every training row encoded once: the task rows (with label supervision also their routine
+        and the token positions of their arguments), then with text_ratio the prose passages (labels on
+        every token, no call; the same rows for both variants); and the collate function."""
+        from nclib.tasks.task_model import encode_rows, encode_text
+
+        rows = [r for dd in self.data.values() for r in dd["train"]]
+        passages = []
+        if self.cfg.text_ratio:
+            from nclib.data.corpus import ordinary_passages
+
+            passages = ordinary_passages("train", seed=self.cfg.seed)
+        core = self.model.get_base_model()
+        vocab = core.reasoning.vocab if self.reads_labels else None
+        self.dataset = encode_rows(rows, self.tokenizer, vocab) + encode_text(passages, self.tokenizer)
+        self.n_rows, self.n_text = len(rows), len(passages)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        self.collate = Collate(pad, self.supervision, core.config)
 
     # --- checkpoints -------------------------------------------------------------------------
 
@@ -278,9 +274,18 @@ class FinetuneRecipe:
 
     # --- training ---------------------------------------------------------------------------
 
+    def _dataloader(self, start: int) -> torch.utils.data.DataLoader:
+        """This rank's share of each step's batch, from step `start` to the last. The loader draws its
+        worker seed from its own generator: the global RNG (saved in checkpoints) is left alone."""
+        cfg = self.cfg
+        sampler = StepSampler(self.n_rows, self.n_text, cfg.batch_size, cfg.text_ratio, cfg.seed, start=start,
+                              steps=cfg.steps, rank=self.accel.process_index, world=self.accel.num_processes)
+        return torch.utils.data.DataLoader(self.dataset, batch_sampler=sampler, collate_fn=self.collate,
+                                           generator=torch.Generator())
+
     def _batch(self, step: int) -> dict:
-        """The batch of step `step` (this rank's share), as the training loop gets it."""
-        return self.collate([self.dataset[i] for i in self.dataloader.batch_sampler.batch(step)])
+        """The batch of step `step` (this rank's share)."""
+        return next(iter(self._dataloader(step)))
 
     def train(self) -> None:
         from tqdm.auto import tqdm
@@ -290,7 +295,7 @@ class FinetuneRecipe:
         metrics = open(self.out / "metrics.jsonl", "a") if self.main else None
         began = time.time()
         self.model.train()
-        for batch in self.dataloader:
+        for batch in self._dataloader(self.step):
             out = self.model(**batch)
             self.accel.backward(out.loss)
             grad_norm = self.accel.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)

@@ -453,3 +453,22 @@ def test_no_test_prompt_is_a_training_prompt(built):
         train = {r["prompt"] for r in rows(dd, "train")}
         for split in SPLITS[1:]:
             assert not train & {r["prompt"] for r in rows(dd, split)}, (task, split)
+
+
+def test_each_task_carries_its_library_entry():
+    """The built-in library is compiled from the tasks' `library:` entries, by the code that compiles
+    a recipe's own list: the same routines, labels and symbols."""
+    from nclib.runtime.library_spec import compile_library, parse_library
+    from nclib.tasks.task_model import task_library, task_routines
+
+    entries = [TASKS[t].library_entry() for t in TASKS]
+    assert [s.source for s in parse_library(entries)] == [ROUTINE[t] for t in TASKS]
+    assert TASKS["graph"].library_entry() == {"source": "reachable", "values": [0, 256], "memory": 192, "output": "labels",
+                                              "labels": [" No", " Yes"], "symbols": [" " + r for r in ROOM_NAMES]}
+    routines = task_routines(("sort", "graph"))
+    assert routines.library.names == ["insertion_sort", "reachable"]
+    assert routines.labels == {"reachable": [" No", " Yes"]} and routines.symbol_routines == ["reachable"]
+    assert task_routines(("sort", "add")).symbols == []
+    assert task_library().fingerprint() == compile_library(entries).library.fingerprint()
+    with pytest.raises(ValueError, match=r"unknown tasks \['juggle'\]"):
+        task_library(("sort", "juggle"))
