@@ -2,14 +2,26 @@
 
 import dataclasses
 import difflib
+import enum
 
 from huggingface_hub.dataclasses import strict
 from transformers import LlamaConfig
 
 from .remote_code import nclib_import_error
 
+
+
+class MachineMode(str, enum.Enum):
+    """How the machine runs a call: the values of `nc_machine_mode`. The reasoning module decides
+    it once, when a sequence's call state is made, and every later site reads the state's mode."""
+
+    SOFT = "soft"  # one mean-field run on value distributions; the result is a distribution per answer slot
+    HARD = "hard"  # one exact run of the pointed-at arguments; the result is one world of mass 1
+    WORLDS = "worlds"  # exact runs of the top-K joint argument assignments; the result is K worlds with their mass
+
+
 WRITER_KINDS = ("tape", "value_head")
-MACHINE_MODES = ("soft", "hard", "worlds")
+MACHINE_MODES = tuple(m.value for m in MachineMode)
 NUMBER_STYLES = ("chunk3", "digits")
 ARG_KINDS = ("int", "list")
 ROUTER_INPUTS = ("raw", "standardized")
@@ -129,7 +141,7 @@ class NCLlamaConfig(LlamaConfig):
             raise ValueError(f"nc_router_inputs must be one of {ROUTER_INPUTS}, got {self.nc_router_inputs!r}")
         if self.nc_machine_mode not in MACHINE_MODES:
             raise ValueError(f"nc_machine_mode must be one of {MACHINE_MODES}, got {self.nc_machine_mode!r}")
-        if self.nc_writer == "value_head" and self.nc_machine_mode != "soft":
+        if self.nc_writer == "value_head" and self.nc_machine_mode != MachineMode.SOFT:
             raise ValueError(f"nc_writer='value_head' reads the machine's output distributions; it needs nc_machine_mode='soft', got {self.nc_machine_mode!r}")
         if self.nc_number_style not in NUMBER_STYLES:
             raise ValueError(f"nc_number_style must be one of {NUMBER_STYLES}, got {self.nc_number_style!r}")
@@ -152,7 +164,7 @@ class NCLlamaConfig(LlamaConfig):
                                  f"one per output value, at most V={routine['V']}; got {labels!r}")
             if routine["V"] < 2:
                 raise ValueError(f"nc_routines[{i}] ({routine['name']!r}): value range V must be >= 2, got {routine['V']}")
-            if self.nc_machine_mode == "soft":
+            if self.nc_machine_mode == MachineMode.SOFT:
                 try:  # lazy, in try: this file also runs as saved remote code, whose import check skips try blocks
                     from nclib.util.memory import check_soft_window
                 except ImportError as err:
@@ -177,4 +189,4 @@ def unknown_field_message(name: str) -> str:
     return f"unknown NCLlama config field {name!r}: {hint}"
 
 
-__all__ = ["NCLlamaConfig"]
+__all__ = ["MachineMode", "NCLlamaConfig"]

@@ -12,7 +12,7 @@ from transformers.cache_utils import Cache
 from transformers.modeling_outputs import CausalLMOutputWithPast
 from transformers.models.llama.modeling_llama import LlamaPreTrainedModel
 
-from .configuration_ncllama import NCLlamaConfig, nc_field_names, unknown_field_message
+from .configuration_ncllama import MachineMode, NCLlamaConfig, nc_field_names, unknown_field_message
 from .errors import CorruptWeightsError, LibraryMismatchError, MissingModuleWeightsError, ModelPathError, UnsupportedBaseModelError
 from .library import fingerprint, library_fields
 # absolute: the reasoning module is a package, and transformers' remote-code copy follows only
@@ -211,7 +211,7 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
                                                    symbol_routines))
         fields.update(reasoning_kwargs)
         config = NCLlamaConfig(**base_dict, **fields)
-        if config.nc_machine_mode == "soft":
+        if config.nc_machine_mode == MachineMode.SOFT:
             try:  # in try: transformers' remote-code import check skips it (see the nclib imports above)
                 from nclib.util.memory import MODEL_ALTERNATIVE, check_soft_run
             except ImportError as err:

@@ -16,9 +16,93 @@ Derivation and contract: docs/design.md §2.4, docs/machine.md ("Worlds mode").
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
-__all__ = ["top_worlds"]
+__all__ = ["Choice", "ListChoice", "Worlds", "enumerate_worlds", "top_worlds"]
+
+
+class Choice(NamedTuple):
+    """A scalar argument of a batch of worlds calls: one categorical variable."""
+
+    probs: torch.Tensor  # [B, n] probability of each choice (a row may sum to less than 1)
+
+    def variables(self) -> list[torch.Tensor]:
+        return [self.probs]
+
+
+class ListChoice(NamedTuple):
+    """A list argument of a batch of worlds calls: L ordered slots. Slot j is an element when it is
+    present and, with `member`, drawn in (one Bernoulli variable per slot); its element is drawn
+    from `probs` (one categorical variable per slot) or, without `probs`, given in `elements`.
+    The list is its elements in slot order."""
+
+    present: torch.Tensor  # [B, L] bool: the slot exists (within the list's length, or a candidate)
+    probs: torch.Tensor | None = None  # [B, L, n] each slot's element distribution
+    member: torch.Tensor | None = None  # [B, L] probability that the slot is an element
+    elements: torch.Tensor | None = None  # [B, L] int64 given elements (when `probs` is None)
+
+    def variables(self) -> list[torch.Tensor]:
+        """Element variables (slot order), then membership variables [out, in]; an absent slot's
+        variables are certain (weight 1) so that it leaves every world's weight alone."""
+        absent = ~self.present  # [B, L]
+        out = []
+        if self.probs is not None:
+            off = torch.zeros_like(self.probs[:, 0])  # [B, n]
+            off[:, 0] = 1
+            out += [torch.where(absent[:, j, None], off, self.probs[:, j]) for j in range(absent.shape[1])]
+        if self.member is not None:
+            certain = torch.tensor([1.0, 0.0], dtype=self.member.dtype, device=self.member.device)
+            out += [torch.where(absent[:, j, None], certain, torch.stack([1 - self.member[:, j], self.member[:, j]], 1))
+                    for j in range(absent.shape[1])]
+        return out
+
+
+class Worlds(NamedTuple):
+    """The K most probable worlds (joint assignments) of a batch of worlds calls."""
+
+    index: torch.Tensor  # [B, K, n_vars] int64 chosen entry of every variable
+    weight: torch.Tensor  # [B, K] probability of each world, differentiable in the arguments' probabilities
+    first: list  # per argument, the index of its first variable
+
+    def choice(self, j: int) -> torch.Tensor:
+        """[B, K] the chosen entry of scalar argument j (a `Choice`)."""
+        return self.index[:, :, self.first[j]]
+
+    def members(self, j: int, arg: ListChoice, fill: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """List argument j (`arg`) in each world: (elements [B, K, L], the chosen entries or given
+        elements of its members in slot order, then `fill`; lengths [B, K])."""
+        B, K, _ = self.index.shape
+        L = arg.present.shape[1]
+        v = self.first[j]
+        if arg.probs is not None:
+            elements = self.index[:, :, v:v + L]
+            v += L
+        else:
+            elements = arg.elements[:, None].expand(B, K, L)
+        keep = arg.present[:, None]  # [B, 1, L]
+        if arg.member is not None:
+            keep = keep & (self.index[:, :, v:v + L] == 1)
+        keep = keep.expand(B, K, L)
+        ar = torch.arange(L, device=self.index.device)
+        order = torch.where(keep, ar, L + ar).argsort(-1)  # members first, in slot order
+        return torch.where(keep.gather(2, order), elements.gather(2, order), fill), keep.sum(-1)
+
+    def clean(self, bad: torch.Tensor) -> torch.Tensor:
+        """[B, K] the weight of the worlds whose run did not fail (`bad` [B, K] bool)."""
+        return self.weight * (~bad).to(self.weight.dtype)
+
+
+def enumerate_worlds(arguments: list, k: int) -> Worlds:
+    """The k most probable worlds of independent arguments (`Choice` / `ListChoice`, all [B, ...]):
+    the one front end of worlds mode, for `Program.execute(mode="worlds")` and the model's reader."""
+    variables, first = [], []
+    for arg in arguments:
+        first.append(len(variables))
+        variables += arg.variables()
+    index, weight = top_worlds(variables, k)
+    return Worlds(index, weight, first)
 
 
 def top_worlds(factors: list[torch.Tensor], k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,11 +156,10 @@ def _check_distribution(name: str, x: torch.Tensor, V: int, what: str) -> None:
         raise ValueError(f"argument {name}: a membership probability is {float(d.max()):.6g} > 1")
 
 
-def worlds_factors(prog, args) -> tuple[list[torch.Tensor], list[tuple], int]:
-    """The independent variables of a worlds-mode call: (factors, layout, B).
-
-    layout: per parameter ("int", var) or ("list", first element var, L, lengths [B], member var or None)."""
-    factors, layout, sizes = [], [], set()
+def worlds_arguments(prog, args) -> tuple[list, int]:
+    """A worlds-mode call's arguments, checked, as independent choices: (per parameter a `Choice`
+    or `ListChoice`, B)."""
+    arguments, sizes = [], set()
     for name, kind, arg in zip(prog.params, prog.param_kinds, args):
         if kind == "list":
             if isinstance(arg, torch.Tensor):
@@ -94,54 +177,36 @@ def worlds_factors(prog, args) -> tuple[list[torch.Tensor], list[tuple], int]:
             lengths = torch.as_tensor(lengths, device=values.device).long()
             if lengths.shape != (B,) or bool(((lengths < 0) | (lengths > L)).any()):
                 raise ValueError(f"argument {name}: lengths must be [B] within [0, {L}], got {lengths.tolist()}")
-            pad = torch.arange(L, device=values.device)[None, :] >= lengths[:, None]  # [B, L]
-            first = len(factors)
-            off = torch.zeros_like(values[:, 0])
-            off[:, 0] = 1  # past the length: one certain (unused) value, weight 1
-            for j in range(L):
-                factors.append(torch.where(pad[:, j, None], off, values[:, j]))
-            member_var = None
             if member is not None:
                 if member.shape != (B, L):
                     raise ValueError(f"argument {name}: member must be [B, L] = {[B, L]}, got {tuple(member.shape)}")
                 _check_distribution(name, member, 0, "membership probabilities")
-                member_var = len(factors)
-                for j in range(L):
-                    two = torch.stack([1 - member[:, j], member[:, j]], 1)  # [B, 2]: out, in
-                    factors.append(torch.where(pad[:, j, None], torch.tensor([1.0, 0.0], dtype=two.dtype, device=two.device), two))
-            layout.append(("list", first, L, lengths, member_var))
+            present = torch.arange(L, device=values.device)[None, :] < lengths[:, None]  # [B, L]
+            arguments.append(ListChoice(present, probs=values, member=member))
         else:
             if not isinstance(arg, torch.Tensor) or arg.dim() != 2:
                 raise ValueError(f"argument {name} of {prog.name}: worlds mode takes a [B, V] distribution, got "
                                  f"{tuple(arg.shape) if isinstance(arg, torch.Tensor) else type(arg).__name__}")
             _check_distribution(name, arg, prog.V, "probabilities")
             B = arg.shape[0]
-            layout.append(("int", len(factors)))
-            factors.append(arg)
+            arguments.append(Choice(arg))
         sizes.add(B)
     if len(sizes) > 1:
         raise ValueError(f"arguments of {prog.name} have different batch sizes {sorted(sizes)}")
     B = sizes.pop() if sizes else 1
-    return factors, layout, B
+    return arguments, B
 
 
-def world_arguments(prog, layout, index: torch.Tensor) -> list:
-    """index [B, K, n_vars] -> the hard-mode arguments of the B * K worlds (row b * K + k)."""
-    B, K, _ = index.shape
+def world_arguments(prog, arguments: list, worlds: Worlds) -> list:
+    """The hard-mode arguments of the B * K worlds (row b * K + k)."""
+    B, K, _ = worlds.index.shape
     out = []
-    for item in layout:
-        if item[0] == "int":
-            out.append((index[:, :, item[1]] + prog.lo).reshape(B * K))
-            continue
-        _, first, L, lengths, member_var = item
-        vals = index[:, :, first:first + L] + prog.lo  # [B, K, L]
-        keep = torch.arange(L, device=index.device)[None, None, :] < lengths[:, None, None]  # [B, 1, L]
-        if member_var is not None:
-            keep = keep & (index[:, :, member_var:member_var + L] == 1)
-        keep = keep.expand(B, K, L)
-        order = torch.where(keep, torch.arange(L, device=index.device), L + torch.arange(L, device=index.device)).argsort(-1)
-        vals = torch.where(keep.gather(2, order), vals.gather(2, order), prog.lo)  # members first, in order
-        out.append((vals.reshape(B * K, L), keep.sum(-1).reshape(B * K)))
+    for j, (kind, arg) in enumerate(zip(prog.param_kinds, arguments)):
+        if kind == "list":
+            values, lengths = worlds.members(j, arg, fill=0)  # [B, K, L] chosen entries, [B, K]
+            out.append(((values + prog.lo).reshape(B * K, values.shape[-1]), lengths.reshape(B * K)))
+        else:
+            out.append((worlds.choice(j) + prog.lo).reshape(B * K))
     return out
 
 
@@ -151,12 +216,13 @@ def execute_worlds(prog, args, top_k: int, max_steps: int):
 
     if len(args) == 0:
         raise ValueError(f"{prog.name} has no arguments: run it in hard mode")
-    factors, layout, B = worlds_factors(prog, args)
-    index, weight = top_worlds(factors, top_k)  # [B, K, n], [B, K]
+    arguments, B = worlds_arguments(prog, args)
+    worlds = enumerate_worlds(arguments, top_k)
+    index, weight = worlds.index, worlds.weight  # [B, K, n], [B, K]
     K = index.shape[1]
-    res = prog.execute(*world_arguments(prog, layout, index), mode="hard", max_steps=max_steps)
+    res = prog.execute(*world_arguments(prog, arguments, worlds), mode="hard", max_steps=max_steps)
     bad = ((res.fault != 0) | (res.overflow_line >= 0) | (res.halted < 0.5)).view(B, K)
-    ok = weight * (~bad).to(weight.dtype)  # [B, K]
+    ok = worlds.clean(bad)  # [B, K]
     V, lo = prog.V, prog.lo
 
     def mixture(values: torch.Tensor, present: torch.Tensor) -> torch.Tensor:

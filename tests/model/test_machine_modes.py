@@ -5,7 +5,9 @@ import torch
 from huggingface_hub.errors import StrictDataclassClassValidationError
 
 import nclib
-from nclib.model import CallStatus, NCLlamaConfig, NCLlamaForCausalLM
+from nclib.model import CallStatus, NCCall, NCLlamaConfig, NCLlamaForCausalLM
+from nclib.model.reasoning import ListArg, MachineMode
+from nclib.model.reasoning.state import take_rows
 
 from ncllama_testing import encode
 
@@ -77,3 +79,26 @@ def test_bad_symbols_and_labels_are_named(tiny_base, llama_tok):
         NCLlamaForCausalLM.from_base(tiny_base, library=lib, tokenizer=llama_tok, labels={"reachable": [" No", " Yes"]})
     with pytest.raises(StrictDataclassClassValidationError, match="nc_machine_mode must be one of"):
         NCLlamaConfig(nc_machine_mode="fast")
+
+
+@pytest.mark.parametrize("mode", list(MachineMode), ids=lambda m: m.value)
+def test_the_call_state_carries_the_machine_mode(tiny_base, small_library, llama_tok, mode):
+    """The mode is decided once, when the state is made, and read from it by every later step."""
+    model = NCLlamaForCausalLM.from_base(tiny_base, library=small_library, tokenizer=llama_tok, nc_machine_mode=mode.value,
+                                         nc_worlds_top_k=3).eval()
+    ids, mask = encode(llama_tok, ["What is 12+34? Answer:"])
+    with torch.no_grad():
+        state = model(ids[:, :-1], attention_mask=mask[:, :-1], use_cache=True).nc_state
+        step = model(ids, attention_mask=mask, use_cache=True).nc_state
+    assert state.mode is step.mode is mode
+    worlds = {MachineMode.SOFT: 0, MachineMode.HARD: 1, MachineMode.WORLDS: 3 * len(small_library)}[mode]
+    assert state.world_tokens.shape[1] == worlds and state.tape.shape[1] == (0 if worlds else model.config.nc_max_answer_tokens)
+
+
+def test_list_arguments_take_rows_and_give_python_values():
+    arg = ListArg(torch.arange(12).view(3, 4), torch.tensor([4, 2, 0]))
+    assert arg.tolist() == [[0, 1, 2, 3], [4, 5], []]
+    part = take_rows(arg, torch.tensor([2, 1]))
+    assert isinstance(part, ListArg) and part.tolist() == [[], [4, 5]]
+    assert take_rows(torch.tensor([7, 8, 9]), [0, 2]).tolist() == [7, 9]
+    assert NCCall(trigger=torch.tensor([3])).answers_only and not NCCall(torch.tensor([3]), torch.tensor([0])).answers_only

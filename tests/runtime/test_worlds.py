@@ -11,7 +11,7 @@ import torch
 
 import nclib
 from nclib.routines import arithmetic, fibonacci, graphs, sorting
-from nclib.runtime.worlds import top_worlds
+from nclib.runtime.worlds import Choice, ListChoice, enumerate_worlds, top_worlds
 
 SRC = {m.__name__.rsplit(".", 1)[1]: open(m.__file__).read() for m in (arithmetic, fibonacci, graphs, sorting)}
 
@@ -195,3 +195,38 @@ def test_bad_distributions_are_named(bad, msg):
         prog.execute(a, torch.eye(8)[:1], mode="worlds", top_k=4)
     with pytest.raises(ValueError, match="top_k"):
         prog.execute(torch.eye(8)[:1], torch.eye(8)[:1], mode="worlds", top_k=0)
+
+
+def test_front_end_given_elements_equal_one_hot_element_choices():
+    """The one worlds front end (`enumerate_worlds`) serves both callers: the model's lists (given
+    elements, membership only) and the runtime's (an element distribution per slot). One-hot element
+    distributions give the same worlds, weights and members as the same elements given."""
+    g = torch.Generator().manual_seed(7)
+    B, L, V = 3, 5, 9
+    elements = torch.randint(0, V, (B, L), generator=g)
+    present = torch.arange(L)[None] < torch.tensor([[5], [3], [0]])  # [B, L]
+    member = torch.rand(B, L, generator=g, dtype=torch.float64) * present
+    scalar = _dist(g, B, 4, 3)
+    given = [Choice(scalar), ListChoice(present, member=member, elements=torch.where(present, elements, -1))]
+    chosen = [Choice(scalar), ListChoice(present, probs=torch.nn.functional.one_hot(elements, V).double(), member=member)]
+    a, b = enumerate_worlds(given, 6), enumerate_worlds(chosen, 6)
+    assert torch.equal(a.weight, b.weight)
+    live = a.weight > 0  # [B, K]; zero-mass worlds may fill the beam in any order
+    assert torch.equal(a.choice(0)[live], b.choice(0)[live])
+    cols, n = a.members(1, given[1], fill=-1)
+    vals, m = b.members(1, chosen[1], fill=-1)
+    assert torch.equal(n[live], m[live]) and torch.equal(cols[live], vals[live])
+    keep = torch.arange(L)[None, None] < n[..., None]
+    assert bool((cols[keep] >= 0).all()) and bool((cols[~keep] == -1).all())  # members first, then the fill
+    assert int(n[2].max()) == 0  # an empty list has no members in any world
+
+
+def test_members_keep_slot_order():
+    present = torch.ones(1, 4, dtype=torch.bool)
+    arg = ListChoice(present, member=torch.tensor([[0.9, 0.2, 0.8, 0.7]], dtype=torch.float64),
+                     elements=torch.tensor([[10, 11, 12, 13]]))
+    worlds = enumerate_worlds([arg], 1)
+    elements, lengths = worlds.members(0, arg, fill=-1)
+    assert elements.tolist() == [[[10, 12, 13, -1]]] and lengths.tolist() == [[3]]
+    assert torch.allclose(worlds.weight, torch.tensor([[0.9 * 0.8 * 0.8 * 0.7]], dtype=torch.float64))
+    assert torch.equal(worlds.clean(torch.tensor([[True]])), torch.zeros(1, 1, dtype=torch.float64))

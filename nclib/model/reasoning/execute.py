@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import torch
 
-from nclib.runtime.worlds import top_worlds
+from nclib.runtime.worlds import enumerate_worlds
 
 from .render import render_distribution, render_exact
-from .state import CallStatus
+from .state import CallStatus, ListArg, most_likely, take_rows
 
 
 @dataclass
@@ -33,10 +33,10 @@ class CallResult:
     args: list | None = None
 
 
-def _python_args(args: list) -> list:
-    """Batched hard arguments -> per call a list of Python values."""
-    cols = [a.tolist() if torch.is_tensor(a) else [row[:n] for row, n in zip(a[0].tolist(), a[1].tolist())] for a in args]
-    return [list(c) for c in zip(*cols)] if cols else []
+def _python_args(args: list, n: int) -> list:
+    """Batched hard arguments of n calls ([n] tensors or `ListArg`s) -> per call a list of Python values."""
+    cols = [a.tolist() for a in args]
+    return [list(c) for c in zip(*cols)] if cols else [[] for _ in range(n)]
 
 
 def _exact_worlds(library, vocab, spec, r, args, K, max_steps, extra_bad=None):
@@ -55,7 +55,7 @@ def run_hard(library, vocab, spec, r: int, args: list, K: int, max_steps: int, d
     mass = (~bad).float()[:, None]
     return CallResult(status=status.to(device), steps=steps.to(device), remainder=bad.float().to(device),
                       tape_len=torch.where(bad, 0, tape_len).to(device), world_tokens=tokens[:, None].to(device),
-                      world_mass=mass.to(device), args=_python_args(args))
+                      world_mass=mass.to(device), args=_python_args(args, len(status)))
 
 
 def run_worlds(library, vocab, spec, r: int, factors: list, val: torch.Tensor, in_window: torch.Tensor, top_k: int,
@@ -63,48 +63,36 @@ def run_worlds(library, vocab, spec, r: int, factors: list, val: torch.Tensor, i
     """The top_k most probable joint argument assignments, each run exactly; differentiable in the
     reader's probabilities through the world masses.
 
-    factors: `Arguments.factors` of the m calls; val, in_window: [m, T] (numbers, candidates)."""
+    factors: `Arguments.factors` of the m calls (the runtime's worlds front end enumerates them);
+    val, in_window: [m, T] (numbers, candidates)."""
     m, T = val.shape
     dev = val.device
     lo = spec["lo"]
-    variables, where = [], []
-    for kind, *rest in factors:
-        where.append(len(variables))
-        if kind == "int":
-            variables.append(rest[0])  # [m, T] over positions
-        else:
-            q = rest[1]  # [m, Lc]
-            variables += [torch.stack([1 - q[:, j], q[:, j]], 1) for j in range(q.shape[1])]
-    index, weight = top_worlds(variables, top_k)  # [m, W, n_vars], [m, W]
-    W = index.shape[1]
+    worlds = enumerate_worlds(factors, top_k)  # index [m, W, n_vars], weight [m, W]
+    W = worlds.index.shape[1]
     args, too_long = [], torch.zeros(m, W, dtype=torch.bool, device=dev)
-    for (kind, *rest), v in zip(factors, where):
+    for j, (kind, factor) in enumerate(zip(spec["args"], factors)):
         if kind == "int":
-            pos = index[:, :, v]  # [m, W]
+            pos = worlds.choice(j)  # [m, W] column pointed at
             ok = in_window.gather(1, pos)
             args.append(torch.where(ok, val.gather(1, pos), lo).reshape(m * W))  # zero-mass worlds may point anywhere
             continue
-        cand = rest[0]  # [m, Lc]
-        Lc = cand.shape[1]
-        bits = (index[:, :, v:v + Lc] == 1) & (cand >= 0)[:, None]  # [m, W, Lc]
-        elems = torch.where(cand >= 0, val.gather(1, cand.clamp_min(0)), lo)[:, None].expand(m, W, Lc)
-        ar = torch.arange(Lc, device=dev)
-        order = torch.where(bits, ar, Lc + ar).argsort(-1)
-        elems = torch.where(bits.gather(2, order), elems.gather(2, order), lo)[..., :max_list]
-        lengths = bits.sum(-1)  # [m, W]
+        cols, lengths = worlds.members(j, factor, fill=-1)  # [m, W, Lc] members' columns in text order, [m, W]
+        Lc = cols.shape[2]
+        elems = torch.where(cols >= 0, val.gather(1, cols.clamp_min(0).view(m, W * Lc)).view(m, W, Lc), lo)[..., :max_list]
         too_long |= lengths > max_list
         width = max(1, elems.shape[-1])
-        args.append((torch.nn.functional.pad(elems, (0, width - elems.shape[-1]), value=lo).reshape(m * W, width),
-                     lengths.clamp(max=max_list).reshape(m * W)))
+        args.append(ListArg(torch.nn.functional.pad(elems, (0, width - elems.shape[-1]), value=lo).reshape(m * W, width),
+                            lengths.clamp(max=max_list).reshape(m * W)))
     tokens, tape_len, bad, steps = _exact_worlds(library, vocab, spec, r, args, K, max_steps,
                                                  extra_bad=too_long.reshape(m * W).cpu())
     bad = bad.view(m, W).to(dev)
-    mass = weight * (~bad).to(weight.dtype)  # [m, W]
+    mass = worlds.clean(bad)  # [m, W]
     tape_len = torch.where(bad, 0, tape_len.view(m, W).to(dev))
     status = torch.where(bad.all(1), int(CallStatus.FAULT), int(CallStatus.CALLED))
     top = [k * W for k in range(m)]  # the beam is sorted: world 0 is the most probable
-    py = _python_args([a[top] if torch.is_tensor(a) else (a[0][top], a[1][top]) for a in args])
-    return CallResult(status=status, steps=steps.view(m, W)[:, 0].to(dev), remainder=(weight * bad).sum(1).detach(),
+    py = _python_args([take_rows(a, top) for a in args], m)
+    return CallResult(status=status, steps=steps.view(m, W)[:, 0].to(dev), remainder=(worlds.weight * bad).sum(1).detach(),
                       tape_len=tape_len.max(1).values, world_tokens=tokens.view(m, W, K).to(dev), world_mass=mass, args=py)
 
 
@@ -116,9 +104,7 @@ def run_soft(library, vocab, spec, r: int, args: list, table, rlen, K: int, max_
     status = torch.where(remainder > max_remainder, int(CallStatus.NOT_HALTED), int(CallStatus.CALLED))
     tape, tape_len = render_distribution(vocab, table, rlen, res["value"], res.get("lengths"), K)
     values = res["value"] if res["value"].dim() == 3 else res["value"][:, None]
-    lo = spec["lo"]
-    py = [[(a[i].argmax(-1) + lo).item() if torch.is_tensor(a) else (a[0][i, : int(a[1][i])].argmax(-1) + lo).tolist()
-           for a in args] for i in range(remainder.shape[0])]
+    py = _python_args([most_likely(a, spec["lo"]) for a in args], remainder.shape[0])
     return CallResult(status=status, steps=res["steps"].long(), remainder=remainder, tape_len=tape_len, tape=tape,
                       values=values, args=py)
 

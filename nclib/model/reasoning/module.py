@@ -37,13 +37,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..configuration_ncllama import NCLlamaConfig
+from ..configuration_ncllama import MachineMode, NCLlamaConfig
 from ..library import LibraryTensors
 from ..tokens import NumberVocab
 from .execute import CallResult, run_hard, run_soft, run_worlds
 from .reader import NCReader, read_arguments
 from .router import NCRouter, router_loss
-from .state import CallState, CallStatus, NCCall, WritePlan
+from .state import CallState, CallStatus, NCCall, WritePlan, take_rows
 from .writer import NCWriter, plan_writes
 
 
@@ -64,8 +64,6 @@ class ReasoningModule(nn.Module):
             raise ValueError("a config with routines needs the number-token fields (nc_number_tokens); "
                              "build it with NCLlamaForCausalLM.from_base(..., tokenizer=...)")
         self._render = {}  # (lo, V, labels) -> (table [V, D], lengths [V])
-        mode = config.nc_machine_mode
-        self.n_worlds = 0 if mode == "soft" else 1 if mode == "hard" else config.nc_worlds_top_k * max(1, len(self.routines))
 
     def reset_parameters(self):
         for m in (self.router, self.reader, self.writer):
@@ -113,17 +111,21 @@ class ReasoningModule(nn.Module):
     # --- state ------------------------------------------------------------------------------
 
     def empty_state(self, B: int, H: int, device, dtype) -> CallState:
+        """The state a sequence starts from; the machine mode is decided here, once, from the config."""
         C = len(self.vocab.candidate_ids)
         K = self.config.nc_max_answer_tokens
         z = torch.zeros(B, dtype=torch.long, device=device)
-        W = self.n_worlds
+        mode = MachineMode(self.config.nc_machine_mode)
+        W = {MachineMode.SOFT: 0, MachineMode.HARD: 1,
+             MachineMode.WORLDS: self.config.nc_worlds_top_k * max(1, len(self.routines))}[mode]  # world slots
         return CallState(
+            mode=mode,
             hidden=torch.zeros(B, 0, H, device=device, dtype=dtype),
             ids=torch.zeros(B, 0, dtype=torch.long, device=device),
             valid=torch.zeros(B, 0, dtype=torch.bool, device=device),
             trigger=z - 1, routine=z - 1, weight=torch.zeros(B, device=device),
             status=z.clone(), steps=z.clone(), remainder=torch.zeros(B, device=device),
-            tape=torch.zeros(B, K if W == 0 else 0, C, device=device),
+            tape=torch.zeros(B, K if mode is MachineMode.SOFT else 0, C, device=device),
             world_tokens=torch.full((B, W, K), -1, dtype=torch.long, device=device),
             world_mass=torch.zeros(B, W, device=device), tape_len=z.clone(),
             values=torch.zeros(B, self.config.nc_max_list_len, self.max_V, device=device) if self.config.nc_writer == "value_head"
@@ -188,17 +190,16 @@ class ReasoningModule(nn.Module):
         B, T = valid.shape
         dev = valid.device
         aux["router"] = router_loss(router_logits, valid, cols, call)
-        named = call.routine is not None
-        if not named and self.config.nc_machine_mode != "worlds":
+        if call.answers_only and st.mode is not MachineMode.WORLDS:
             raise ValueError("a call without a routine (answers-only training) needs nc_machine_mode='worlds', "
-                             f"got {self.config.nc_machine_mode!r}")
-        routine = call.routine if named else torch.zeros_like(call.trigger)
+                             f"got {st.mode.value!r}")
+        routine = torch.zeros_like(call.trigger) if call.answers_only else call.routine
         fires = (call.trigger >= start_col) & (call.trigger < start_col + T) & (routine >= 0)
         fires = fires & (st.trigger < 0) & bool(self.routines)
         if not bool(fires.any()):
             return
         route_probs = None
-        if not named:  # the router's distribution at the trigger weighs every routine's worlds
+        if call.answers_only:  # the router's distribution at the trigger weighs every routine's worlds
             at = (call.trigger - start_col).clamp(0, T - 1)
             route_probs = router_logits[torch.arange(B, device=dev), at].softmax(-1)  # [B, R + 1]
             routine = route_probs[:, 1:].argmax(-1)
@@ -240,7 +241,7 @@ class ReasoningModule(nn.Module):
 
     def first_written(self, st: CallState) -> torch.Tensor:
         """[B] token id the call writes first (its most probable first token)."""
-        if st.world_tokens.shape[1] == 0:
+        if st.mode is MachineMode.SOFT:
             return self.vocab.candidate_ids.to(st.tape.device)[st.tape[:, 0].argmax(-1)]
         C = len(self.vocab.candidate_ids)
         tok = st.world_tokens[:, :, 0]  # [B, W]
@@ -252,7 +253,7 @@ class ReasoningModule(nn.Module):
         """The token ids example b's call writes (soft: the argmax per slot; hard / worlds: the tape
         of the most probable world)."""
         n = int(st.tape_len[b])
-        if st.world_tokens.shape[1] == 0:
+        if st.mode is MachineMode.SOFT:
             idx = st.tape[b, :n].argmax(-1)
         else:
             tok = st.world_tokens[b, int(st.world_mass[b].argmax())]
@@ -285,26 +286,26 @@ class ReasoningModule(nn.Module):
 
     def _call(self, st: CallState, fires, all_hidden, all_ids, all_valid, call, aux, no_ids: bool, route_probs=None):
         """Read arguments, run the machine and store the result for the examples in `fires`.
-        route_probs: [B, R + 1] when every routine runs, weighted by the router (answers-only)."""
+        route_probs: [B, R + 1] the router's distribution at the trigger, for an answers-only call
+        (every routine runs, weighted by it)."""
         B, T_all, _ = all_hidden.shape
         dev = all_hidden.device
         col = torch.arange(T_all, device=dev)
         if no_ids:
             st.status = torch.where(fires, int(CallStatus.NO_INPUT_IDS), st.status)
             return
-        mode = self.config.nc_machine_mode
         cfg = self.config
-        K = cfg.nc_max_answer_tokens
+        answers_only = call is not None and call.answers_only
         upto = all_valid & (col[None] <= st.trigger[:, None])  # causal: only up to the trigger
         value, is_end, overflow = self.vocab.read_numbers(all_ids, upto)
         reader_losses = []
-        if route_probs is not None:  # start from "nothing written"; each routine adds its worlds
+        if answers_only:  # start from "nothing written"; each routine adds its worlds
             st.world_mass = st.world_mass.index_put((fires.nonzero()[:, 0],), torch.zeros((), device=dev))
             st.world_tokens = st.world_tokens.index_put((fires.nonzero()[:, 0],), torch.tensor(-1, device=dev))
             st.tape_len = torch.where(fires, 0, st.tape_len)
             status_all = torch.full((B,), int(CallStatus.FAULT), device=dev)
         for r, spec in enumerate(self.routines):
-            rows = (fires & ((st.routine == r) if route_probs is None else fires)).nonzero()[:, 0]
+            rows = (fires & (fires if answers_only else (st.routine == r))).nonzero()[:, 0]
             if rows.numel() == 0:
                 continue
             lo, V = spec["lo"], spec["V"]
@@ -313,7 +314,7 @@ class ReasoningModule(nn.Module):
             val = value[rows]
             in_window = self._candidates(spec, val, is_end[rows], overflow[rows], all_ids[rows])  # [n, T_all]
             forced = call.args[rows] if call is not None and call.args is not None else None  # [n, n_args, L]
-            read = read_arguments(self.reader, spec, r, h_trig, h_all, val, in_window, upto[rows], forced, mode,
+            read = read_arguments(self.reader, spec, r, h_trig, h_all, val, in_window, upto[rows], forced, st.mode,
                                   cfg.nc_max_list_len)
             reader_losses += read.losses
             status = read.status
@@ -322,15 +323,15 @@ class ReasoningModule(nn.Module):
                 sub = run.nonzero()[:, 0]
                 res = self._execute(r, spec, read, sub, val[sub], in_window[sub])
                 status = status.index_put((sub,), res.status)
-                self._store(st, rows[sub], res, r, route_probs)
-                if res.tape is not None:
+                self._store(st, rows[sub], res, r, answers_only, route_probs)
+                if read.mode is MachineMode.SOFT:
                     aux.setdefault("_remainders", []).append(res.remainder)
-            if route_probs is None:
-                st.status = st.status.index_put((rows,), status)
-            else:
+            if answers_only:
                 status_all = status_all.index_put((rows,), torch.where(status == int(CallStatus.CALLED), status,
                                                                        status_all[rows]))
-        if route_probs is not None:
+            else:
+                st.status = st.status.index_put((rows,), status)
+        if answers_only:
             st.status = torch.where(fires, status_all, st.status)
         if reader_losses:
             aux["reader"] = torch.stack(reader_losses).mean()
@@ -346,23 +347,23 @@ class ReasoningModule(nn.Module):
     def _execute(self, r: int, spec, read, sub, val, in_window) -> CallResult:
         cfg = self.config
         K = cfg.nc_max_answer_tokens
-        pick = [a[sub] if torch.is_tensor(a) else (a[0][sub], a[1][sub]) if a is not None else None for a in read.values]
-        if read.factors:
-            factors = [(kind, *[t[sub] for t in rest]) for kind, *rest in read.factors]
+        if read.mode is MachineMode.WORLDS:
+            factors = [take_rows(f, sub) for f in read.factors]
             return run_worlds(self.library, self.vocab, spec, r, factors, val, in_window, cfg.nc_worlds_top_k, K,
                               cfg.nc_max_list_len, cfg.nc_max_steps)
-        if cfg.nc_machine_mode == "soft":
+        pick = [take_rows(a, sub) for a in read.values]
+        if read.mode is MachineMode.SOFT:
             table, rlen = self._render_table(spec, val.device)
             return run_soft(self.library, self.vocab, spec, r, pick, table, rlen, K, cfg.nc_max_steps, cfg.nc_halt_eps,
                             cfg.nc_max_remainder)
         return run_hard(self.library, self.vocab, spec, r, pick, K, cfg.nc_max_steps, val.device)
 
-    def _store(self, st: CallState, rows, res: CallResult, r: int, route_probs) -> None:
-        """Write the result of `rows` into the state (every routine's worlds side by side when the
-        router's distribution weighs them)."""
+    def _store(self, st: CallState, rows, res: CallResult, r: int, answers_only: bool, route_probs) -> None:
+        """Write the result of `rows` into the state (answers-only: every routine's worlds side by
+        side, weighted by the router's distribution `route_probs` [B, R + 1])."""
         st.steps = st.steps.index_put((rows,), res.steps.long())
         st.remainder = st.remainder.index_put((rows,), res.remainder.float())
-        if res.tape is not None:
+        if st.mode is MachineMode.SOFT:
             st.tape = st.tape.index_put((rows,), res.tape)
             st.tape_len = st.tape_len.index_put((rows,), res.tape_len)
             if self.config.nc_writer == "value_head":
@@ -372,7 +373,7 @@ class ReasoningModule(nn.Module):
         else:
             W = res.world_tokens.shape[1]
             mass = res.world_mass
-            if route_probs is None:
+            if not answers_only:
                 lo_w = 0
                 st.world_tokens = st.world_tokens.index_put((rows,), torch.tensor(-1, device=rows.device))
                 st.world_mass = st.world_mass.index_put((rows,), torch.zeros((), device=rows.device))
@@ -388,7 +389,7 @@ class ReasoningModule(nn.Module):
             masses[:, lo_w:lo_w + W] = mass
             st.world_mass = st.world_mass.to(mass.dtype).index_put((rows,), masses)
         for i, b in enumerate(rows.tolist()):
-            if route_probs is None or r == int(st.routine[b]):
+            if not answers_only or r == int(st.routine[b]):
                 st.args[b] = res.args[i]
 
     def argument_probability(self, hidden: torch.Tensor, input_ids: torch.Tensor, valid: torch.Tensor, call: NCCall) -> torch.Tensor:
@@ -411,15 +412,15 @@ class ReasoningModule(nn.Module):
             val = value[b:b + 1]
             in_window = self._candidates(spec, val, is_end[b:b + 1], overflow[b:b + 1], input_ids[b:b + 1])
             read = read_arguments(self.reader, spec, r, h[:, int(call.trigger[b])], h, val, in_window, upto[b:b + 1], None,
-                                  "worlds", self.config.nc_max_list_len)
+                                  MachineMode.WORLDS, self.config.nc_max_list_len)
             p = torch.ones((), device=dev)
-            for j, (kind, *rest) in enumerate(read.factors):
+            for j, (kind, factor) in enumerate(zip(spec["args"], read.factors)):
                 want = call.args[b, j]
                 want = want[want >= 0]
                 if kind == "int":
-                    p = p * rest[0][0, want[0]]
+                    p = p * factor.probs[0, want[0]]
                 else:
-                    cand, q = rest[0][0], rest[1][0]
+                    cand, q = factor.elements[0], factor.member[0]
                     member = (cand[:, None] == want[None]).any(1)
                     if int(member.sum()) != want.numel():
                         p = p * float("nan")

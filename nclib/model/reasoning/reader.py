@@ -14,8 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..configuration_ncllama import NCLlamaConfig
-from .state import CallStatus
+from nclib.runtime.worlds import Choice, ListChoice
+
+from ..configuration_ncllama import MachineMode, NCLlamaConfig
+from .state import CallStatus, ListArg
 
 
 class NCReader(nn.Module):
@@ -67,21 +69,25 @@ class NCReader(nn.Module):
 class Arguments:
     """The read arguments of n calls to one routine, in the form the machine mode runs on.
 
-    values: per argument — hard: [n] int64 or ([n, L] int64, [n]); soft: [n, V] or ([n, L, V], [n]);
-        worlds: None (see `factors`).
-    factors: worlds mode, per argument ("int", p [n, T]) over positions, or ("list", cand [n, Lc]
-        candidate columns (-1 padded, text order), q [n, Lc] membership probabilities).
+    mode: how they run: the machine mode, except that worlds mode with forced arguments (or none)
+        runs its one world in hard mode.
+    values: per argument — hard: [n] int64 or a `ListArg` ([n, L] int64, [n]); soft: [n, V] or a
+        `ListArg` ([n, L, V], [n]); worlds: None (see `factors`).
+    factors: worlds mode, per argument a `Choice` (p [n, T] over positions) or a `ListChoice`
+        (elements: [n, Lc] candidate columns, -1 padded, in text order; member: [n, Lc] membership
+        probabilities); the runtime's worlds front end enumerates them.
     status: [n] CallStatus after reading; losses: the reader's supervised losses (forced calls).
     """
 
+    mode: MachineMode
     values: list
     factors: list
     status: torch.Tensor
     losses: list
 
 
-def read_arguments(reader: NCReader, spec: dict, r: int, h_trig, h_all, val, in_window, upto, forced, mode: str,
-                   max_list: int) -> Arguments:
+def read_arguments(reader: NCReader, spec: dict, r: int, h_trig, h_all, val, in_window, upto, forced,
+                   mode: MachineMode, max_list: int) -> Arguments:
     """Read routine r's arguments for n calls.
 
     h_trig [n, H], h_all [n, T, H]; val [n, T] numbers at their last token; in_window [n, T] pointer
@@ -94,7 +100,8 @@ def read_arguments(reader: NCReader, spec: dict, r: int, h_trig, h_all, val, in_
     lo, V = spec["lo"], spec["V"]
     onehot_idx = (val - lo).clamp(0, V - 1)
     status = torch.full((n,), int(CallStatus.CALLED), device=dev)
-    hard = mode == "hard" or (mode == "worlds" and forced is not None)
+    if mode is MachineMode.WORLDS and (forced is not None or not spec["args"]):
+        mode = MachineMode.HARD  # nothing to enumerate: the one world runs exactly
     values, factors, losses = [], [], []
     for j, kind in enumerate(spec["args"]):
         scores, list_bias = reader.scores(h_trig, h_all, r, j, in_window)  # [n, T]
@@ -116,10 +123,10 @@ def read_arguments(reader: NCReader, spec: dict, r: int, h_trig, h_all, val, in_
                 # and NaN * 0 in its backward would poison the reader's gradient
                 safe = torch.where(has[:, None], masked, torch.zeros_like(masked))
                 w = safe.softmax(-1) * has[:, None]  # [n, T]
-            if mode == "worlds" and f is None:
-                factors.append(("int", w * in_window))
+            if mode is MachineMode.WORLDS:
+                factors.append(Choice(w * in_window))
                 values.append(None)
-            elif hard:
+            elif mode is MachineMode.HARD:
                 values.append(val.gather(1, w.argmax(1, keepdim=True))[:, 0])  # [n] the pointed-at number
             else:
                 values.append(torch.zeros(n, V, device=dev).scatter_add(1, onehot_idx, w * in_window))  # [n, V]
@@ -136,13 +143,13 @@ def read_arguments(reader: NCReader, spec: dict, r: int, h_trig, h_all, val, in_
             if bool(good.any()):
                 cand = in_window[good]
                 losses.append(F.binary_cross_entropy_with_logits(member_logit[good][cand], member[good][cand].float()))
-        elif mode == "worlds":
+        elif mode is MachineMode.WORLDS:
             status = torch.where(has, status, int(CallStatus.NO_ARGUMENT))
             Lc = max(1, int(in_window.sum(1).max()))
             cand = torch.where(in_window, col[None], T).sort(1).values[:, :Lc]  # [n, Lc] candidate columns in text order
             present = cand < T
             q = torch.sigmoid(member_logit.gather(1, cand.clamp(max=T - 1))) * present  # [n, Lc]
-            factors.append(("list", torch.where(present, cand, -1), q))
+            factors.append(ListChoice(present, member=q, elements=torch.where(present, cand, -1)))
             values.append(None)
             continue
         else:
@@ -153,9 +160,9 @@ def read_arguments(reader: NCReader, spec: dict, r: int, h_trig, h_all, val, in_
         order = torch.where(member, col[None], T).sort(1).values[:, :max_list]  # [n, L] element k = k-th member in text order
         present = order < T
         at = order.clamp(max=T - 1)
-        if hard:
+        if mode is MachineMode.HARD:
             ints = torch.where(present, val.gather(1, at), 0)  # [n, L'] numbers in text order
-            values.append((F.pad(ints, (0, max(0, max_list - ints.shape[1]))), lengths.clamp(max=max_list)))
+            values.append(ListArg(F.pad(ints, (0, max(0, max_list - ints.shape[1]))), lengths.clamp(max=max_list)))
             continue
         # straight-through 1 so the membership scores get a gradient through the soft machine;
         # a forced list is exact (the reader learns from its BCE), so no graph through the run
@@ -164,8 +171,8 @@ def read_arguments(reader: NCReader, spec: dict, r: int, h_trig, h_all, val, in_
         cells = F.one_hot(onehot_idx.gather(1, at), V).float() * (factor * present)[..., None]  # [n, L, V]
         if cells.shape[1] < max_list:
             cells = F.pad(cells, (0, 0, 0, max_list - cells.shape[1]))
-        values.append((cells, lengths.clamp(max=max_list)))
-    return Arguments(values, factors, status, losses)
+        values.append(ListArg(cells, lengths.clamp(max=max_list)))
+    return Arguments(mode, values, factors, status, losses)
 
 
 __all__ = ["Arguments", "NCReader", "read_arguments"]

@@ -97,12 +97,12 @@ def router_loss(logits: torch.Tensor, valid: torch.Tensor, cols: torch.Tensor, c
     routine (answers-only training) only the first term remains: it uses nothing but where the
     prompt ends; which routine to call is learned from the answer tokens."""
     trig = call.trigger[:, None]
-    calls = trig >= 0 if call.routine is None else call.routine[:, None] >= 0
+    calls = trig >= 0 if call.answers_only else call.routine[:, None] >= 0
     before = valid & ((cols[None] < trig) | ~calls)
     loss = logits.sum() * 0.0
     if bool(before.any()):
         loss = loss + F.cross_entropy(logits[before].float(), torch.zeros(int(before.sum()), dtype=torch.long, device=logits.device))
-    if call.routine is not None:
+    if not call.answers_only:
         at_trigger = (cols[None] == trig) & calls & valid
         if bool(at_trigger.any()):
             target = (call.routine[:, None] + 1).expand_as(at_trigger)[at_trigger]

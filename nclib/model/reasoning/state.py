@@ -1,12 +1,42 @@
-"""What the reasoning module carries: call outcomes, teacher-forced calls, the per-sequence call
-state (kept between generation steps) and the write plan of one forward call."""
+"""What the reasoning module carries: the machine mode, call outcomes, teacher-forced calls, the
+read arguments' list type, the per-sequence call state (kept between generation steps) and the
+write plan of one forward call."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
+
+from ..configuration_ncllama import MachineMode
+
+
+class ListArg(NamedTuple):
+    """A list argument of a batch of n calls, as the machine takes it (a (values, lengths) pair)."""
+
+    values: torch.Tensor  # [n, L] int64 elements (hard) or [n, L, V] their distributions (soft)
+    lengths: torch.Tensor  # [n] int64 number of elements
+
+    def tolist(self) -> list[list]:
+        """Per call its elements as Python values (hard)."""
+        return [row[:n] for row, n in zip(self.values.tolist(), self.lengths.tolist())]
+
+
+def take_rows(arg, idx):
+    """Rows `idx` of a batched argument: a tensor, or each field of a NamedTuple of tensors
+    (`ListArg`, a worlds `Choice` / `ListChoice`; None fields stay None)."""
+    if isinstance(arg, tuple):
+        return type(arg)(*(take_rows(t, idx) for t in arg))
+    return None if arg is None else arg[idx]
+
+
+def most_likely(arg, lo: int):
+    """A soft argument ([n, V] or a `ListArg` of [n, L, V]) -> its most likely values (hard form)."""
+    if isinstance(arg, ListArg):
+        return ListArg(arg.values.argmax(-1) + lo, arg.lengths)
+    return arg.argmax(-1) + lo
 
 
 class CallStatus(enum.IntEnum):
@@ -37,6 +67,12 @@ class NCCall:
     routine: torch.Tensor | None = None
     args: torch.Tensor | None = None
 
+    @property
+    def answers_only(self) -> bool:
+        """Only the trigger is given (answers-only training): every routine runs, its worlds weighted
+        by the router's probability of it, and the reader points."""
+        return self.routine is None
+
 
 @dataclass
 class CallState:
@@ -44,8 +80,9 @@ class CallState:
 
     The call's result is held as worlds: W token tapes with their probability mass (hard mode: one
     world of mass 1; worlds mode: the enumerated argument assignments of every routine that ran).
-    Soft mode holds a distribution per answer slot instead (`tape`)."""
+    Soft mode holds a distribution per answer slot instead (`tape`); `mode` says which."""
 
+    mode: MachineMode  # how the machine runs, fixed for the sequence
     hidden: torch.Tensor  # [B, T, H] last hidden states seen so far
     ids: torch.Tensor  # [B, T] token ids (-1 where unknown)
     valid: torch.Tensor  # [B, T] bool, False for padding
@@ -78,4 +115,4 @@ class WritePlan:
     hidden_delta: torch.Tensor | None  # [B, T, H] value-head writer's addition to the hidden state
 
 
-__all__ = ["CallState", "CallStatus", "NCCall", "WritePlan"]
+__all__ = ["CallState", "CallStatus", "ListArg", "NCCall", "WritePlan", "most_likely", "take_rows"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..configuration_ncllama import NCLlamaConfig
+from ..configuration_ncllama import MachineMode, NCLlamaConfig
 from .state import CallState, CallStatus, WritePlan
 
 
@@ -73,7 +73,7 @@ def plan_writes(module, st: CallState, hidden, hf, cols, all_ids, all_valid) -> 
     if cfg.nc_writer == "value_head":
         delta = module.writer.value_proj(st.values.flatten(1).to(hf.dtype))[:, None] + module.writer.cursor(cc)  # [B, T, H]
         return WritePlan(mask, gate, None, (gate[..., None] * delta).to(hidden.dtype))
-    if st.world_tokens.shape[1] == 0:  # soft: a distribution per slot, mass 1
+    if st.mode is MachineMode.SOFT:  # a distribution per slot, mass 1
         rows = st.tape.gather(1, cc[..., None].expand(B, T, st.tape.shape[-1]))  # [B, T, C]
     else:
         rows = world_rows(st, module.vocab.candidate_ids, cc, all_ids, all_valid)  # [B, T, C]
