@@ -7,11 +7,12 @@ numba (LLVM) and the batch is split over the CPU cores with `prange` (as many th
 uses). numba rather than a C++ torch extension: the interpreter stays Python source next to the ISA
 it implements, the same source also runs uncompiled (what a single call starts on, with neither
 numba nor torch loaded), it needs no compiler tool chain on the user's machine (numba ships LLVM in
-its wheel), and the compiled code is cached on disk after the first run (keyed on interp.py, where
-all of the compiled code lives).
+its wheel), and the compiled code is cached on disk after the first run (numba keys it on
+interp.py; the cycle rule of cycles.py and the opcode numbers of isa.py are compiled in too, so a
+cache older than any of them is removed here before numba looks: `backend.stale_loop_caches`).
 
-tests/machine/test_compiled.py checks it against the torch machine on the standard library, the
-compiler corpus and random programs, element by element.
+When it runs is `backend.py`'s choice. tests/machine/test_compiled.py checks it against the torch
+machine on the standard library, the compiler corpus and random programs, element by element.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import sys
 import warnings
 
 from nclib.machine import interp
-from nclib.machine.state import HARD_FIELDS, HardState
+from nclib.machine.cycles import STRIDE, loop_line, snapshot_due, state_key
+from nclib.machine.backend import stale_loop_caches
+from nclib.machine.state import HardState
 
 try:
     import numba
@@ -36,7 +39,11 @@ if numba is not None:
 
     register_jitable(inline="always")(interp.alu)  # inlined: 4-5x faster than calls (measured)
     register_jitable(inline="always")(interp.step)
+    for rule in (state_key, snapshot_due, loop_line):  # the cycle rule, inlined as it was written in the loop
+        register_jitable(inline="always")(rule)
     interp.prange = numba.prange
+    for index in stale_loop_caches():
+        index.unlink(missing_ok=True)
     _run = numba.njit(parallel=True, cache=True)(interp.run_batch)
 
 
@@ -45,8 +52,9 @@ def warm() -> bool:
     return numba is not None and bool(_run.signatures)
 
 
-def run_arrays(asm, arrays: list, max_steps: int, cycles: bool = True, stride: int = 8, threads: int | None = None) -> None:
-    """`interp.run_batch` compiled, on the HARD_FIELDS numpy arrays (changed in place), over
+def run_loop(asm, state: HardState, max_steps: int, cycles: bool = True, stride: int = STRIDE,
+             threads: int | None = None) -> None:
+    """`interp.run_batch` compiled, on `state` (int64 numpy arrays, changed in place), over
     `threads` threads (default: torch's thread count when torch is loaded, else numba's)."""
     if numba is None:
         raise RuntimeError("the compiled hard machine needs numba (pip install numba)")
@@ -58,22 +66,9 @@ def run_arrays(asm, arrays: list, max_steps: int, cycles: bool = True, stride: i
         # scope" (NumbaIRAssumptionWarning, an internal pedantic check) for overload-inlined code;
         # the results are checked element by element against the torch machine (test_compiled.py).
         warnings.simplefilter("ignore", numba.core.errors.NumbaIRAssumptionWarning)
-        _run(*interp.batch_args(asm, arrays, max_steps, cycles, stride))
+        _run(*interp.batch_args(asm, state, max_steps, cycles, stride))
     if torch is not None and torch.get_num_threads() != torch_threads:
         torch.set_num_threads(torch_threads)  # numba's OpenMP layer starts with all cores, in the OpenMP torch shares
-
-
-def run_compiled(asm, state: HardState, max_steps: int, cycles: bool = True, stride: int = 8,
-                 threads: int | None = None) -> HardState:
-    """`run_hard` on the CPU as one compiled call; returns new tensors (the input state is not changed)."""
-    import torch
-
-    from nclib.util.memory import check_hard_run
-
-    check_hard_run(asm, state.mem.shape[0], copies=2)  # the state and the CPU copy the loop works on
-    arrays = [getattr(state, name).detach().to("cpu", torch.int64).contiguous().numpy().copy() for name in HARD_FIELDS]
-    run_arrays(asm, arrays, max_steps, cycles, stride, threads)
-    return HardState(*(torch.from_numpy(a) for a in arrays))
 
 
 def warm_cache() -> float:
@@ -82,13 +77,13 @@ def warm_cache() -> float:
     so that no run of a user's waits for the compile."""
     import time
 
-    from nclib.runtime.call import initial_arrays
     from nclib.compiler import compile_text
+    from nclib.runtime.call import initial_state
 
     start = time.perf_counter()
     asm = compile_text("def one(x: int) -> int:\n    return x + 1\n", "one")
-    arrays, _ = initial_arrays(asm, [1])
-    run_arrays(asm, arrays, 100)
+    state, _ = initial_state(asm, [1])
+    run_loop(asm, state, 100)
     return time.perf_counter() - start
 
 

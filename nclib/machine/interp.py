@@ -8,22 +8,25 @@ its line, first overflow record). Two ways to run it, the same code:
   batch over the CPU cores (`prange`); this is the CPU hard machine;
 - interpreted: called from Python as it is (`prange` is `range`), about 3 us per step. This needs
   neither numba nor torch, so a single call (`nclib run`, `Program.__call__`) starts at once; a
-  long one moves on to the compiled loop (`nclib/runtime/call.py`).
+  long one moves on to the compiled loop (`backend.py`).
 
 It computes exactly what `hard.hard_step` computes, element by element: values, memory, call stack,
 step counts, first fault and its line, the first overflow record, and the cycle detector's verdict
-(`CycleDetector`'s schedule: snapshot after stride * 2^k steps, compare every stride steps, replay
-one round to find the loop's line). tests/machine/test_compiled.py checks both ways against the
-torch machine on random programs.
+(the rule of `cycles.py`, applied to one element inside the loop: `snapshot_due`, `state_key`,
+`loop_line`). Which of the two ways runs is `backend.py`'s choice. tests/machine/test_compiled.py
+checks both ways against the torch machine on random programs, tests/machine/test_opcodes.py every
+opcode against the reference semantics.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from nclib.machine.cycles import STRIDE, line_ranks, loop_line, snapshot_due, state_key
 from nclib.machine.isa import (F_A, F_B, F_C, F_CHECK, F_DST, F_IMM, F_OP, F_TARGET, FAULT_DIVZERO, FAULT_INDEX,
                                FAULT_MEMORY, FAULT_NO_HALT, FAULT_NO_RETURN, FAULT_RAISE, FAULT_STACK, HALT_LINE, HP,
                                INT64_GUARD, INT64_GUARD_INT, OP, OPCODES, RV, ARITHMETIC, check_implemented)
+from nclib.machine.state import HardState
 
 # Opcode numbers as module constants: numba folds them into the compiled switch.
 HALT, MOV, ADD, SUB, MUL, FLOORDIV, MOD = (OP[n] for n in ("halt", "mov", "add", "sub", "mul", "floordiv", "mod"))
@@ -196,7 +199,7 @@ def run_batch(regs, mem, stack_regs, stack_ret, sp, ip, steps, fault_code, fault
                 continue
             countdown = stride
             taken = t + 1
-            key = s_sp * span + rank[s_ip]
+            key = state_key(s_sp, s_ip, rank, span)
             if saved_at > 0 and s_ip != HALT_LINE and key == snap_key and np.array_equal(r_b, snap_regs) \
                     and np.array_equal(m_b, snap_mem) and np.array_equal(sr_b, snap_sr) and np.array_equal(st_b, snap_st):
                 # replay one round (taken - saved_at steps, a multiple of the period) on copies
@@ -207,12 +210,12 @@ def run_batch(regs, mem, stack_regs, stack_ret, sp, ip, steps, fault_code, fault
                     c_sp, c_ip, c_steps, c_fc, c_fl, c_ovl, c_ovv = step(
                         c_r, c_m, c_sr, c_st, c_sp, c_ip, c_steps, c_fc, c_fl, c_ovl, c_ovv,
                         table, arith, R, A, K, lo, V, uses_alloc)
-                    lowest = min(lowest, c_sp * span + rank[c_ip])
+                    lowest = min(lowest, state_key(c_sp, c_ip, rank, span))
                 s_fc = FAULT_NO_HALT
-                s_fl = lowest % span % P
+                s_fl = loop_line(lowest, span, P)
                 s_ip = HALT_LINE
                 break
-            if taken == stride * max(2 * saved_at // stride, 1):
+            if snapshot_due(taken, saved_at, stride):
                 snap_regs[:] = r_b
                 snap_mem[:] = m_b
                 snap_sr[:] = sr_b
@@ -222,20 +225,19 @@ def run_batch(regs, mem, stack_regs, stack_ret, sp, ip, steps, fault_code, fault
         sp[b], ip[b], steps[b], fault_code[b], fault_line[b], ovl[b], ovv[b] = s_sp, s_ip, s_steps, s_fc, s_fl, s_ovl, s_ovv
 
 
-def batch_args(asm, arrays: list, max_steps: int, cycles: bool = True, stride: int = 8) -> tuple:
-    """The arguments of `run_batch` for `asm`, after the HARD_FIELDS arrays (int64 numpy, batch first)."""
+def batch_args(asm, state: HardState, max_steps: int, cycles: bool = True, stride: int = STRIDE) -> tuple:
+    """The flat arguments of `run_batch` (numba takes arrays and scalars, not a NamedTuple): the
+    fields of `state` (int64 numpy, batch first), then what the loop reads of `asm`."""
     table = np.ascontiguousarray(asm.table, dtype=np.int64)
     arith = np.array([name in ARITHMETIC for name in OPCODES], dtype=np.bool_)
-    P = asm.n_lines
-    source = np.array([ln.loc[0] if ln.loc[0] > 0 else 1 << 30 for ln in asm.lines], dtype=np.int64)
-    rank = source * P + np.arange(P, dtype=np.int64)  # CycleDetector's line ranks
+    rank, span = line_ranks(asm)
     uses_alloc = bool((table[:, F_OP] == ALLOC).any())
-    return (*arrays, table, arith, asm.n_regs, asm.memory, asm.stack, asm.lo, asm.V, uses_alloc,
-            int(max_steps), bool(cycles), int(stride), rank, int(rank.max()) + 1, P)
+    return (*state, table, arith, asm.n_regs, asm.memory, asm.stack, asm.lo, asm.V, uses_alloc,
+            int(max_steps), bool(cycles), int(stride), rank, span, asm.n_lines)
 
 
-def run_interpreted(asm, arrays: list, max_steps: int, cycles: bool = True, stride: int = 8) -> None:
-    """`run_batch` as plain Python on the HARD_FIELDS arrays (changed in place). int64 arithmetic
-    wraps silently, as in the compiled loop."""
+def run_interpreted(asm, state: HardState, max_steps: int, cycles: bool = True, stride: int = STRIDE) -> None:
+    """`run_batch` as plain Python on `state` (int64 numpy arrays, changed in place). int64
+    arithmetic wraps silently, as in the compiled loop."""
     with np.errstate(over="ignore"):
-        run_batch(*batch_args(asm, arrays, max_steps, cycles, stride))
+        run_batch(*batch_args(asm, state, max_steps, cycles, stride))

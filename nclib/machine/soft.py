@@ -21,6 +21,7 @@ from nclib import kernels
 from nclib.compiler.assemble import Assembly
 from nclib.machine.isa import (ALU_UNARY, BY_NAME, COMPARISONS, F_IMM, F_OP, F_TARGET, F_A, F_B, F_C, F_DST, HALT_LINE, HP,
                                OPCODES, RV, WRITES_REGISTER, check_implemented, python_op)
+from nclib.machine.state import SoftState
 from nclib.util.memory import check_bytes, parameter_bytes, table_bytes
 
 # Binary ops computed in soft mode through a [V, V] result table (`binary_table`).
@@ -410,13 +411,14 @@ def prune_mass(dist: torch.Tensor, threshold: float) -> torch.Tensor:
     return kept * (total / kept_total.clamp_min(torch.finfo(dist.dtype).tiny))
 
 
-def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs, mem, stack, sp, ip, ponder,
-              prune: float = 0.0, plan: SoftPlan | None = None):
-    """One soft step. regs [B, R, V], mem [B, A, V], stack [B, K, R*V + P], sp [B, K+1], ip [B, P], ponder [B].
+def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], state: SoftState, prune: float = 0.0,
+              plan: SoftPlan | None = None) -> SoftState:
+    """One soft step of every batch element: the next state (out of place).
 
     prune > 0: after the step, instruction-pointer and stack-pointer mass below `prune` is zeroed
     and the rest renormalized (`prune_mass`; docs/machine.md, "Pruning").
     plan: `tab.plan(prm)`, built here when None (`run_soft` builds it once per run)."""
+    regs, mem, stack, sp, ip, ponder = state
     B, R, V = regs.shape
     P, lo, A = ip.shape[1], asm.lo, asm.memory
     g = tab.groups
@@ -517,7 +519,7 @@ def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs
     new_ponder = ponder + (1 - ip[:, HALT_LINE])
     if prune > 0:
         new_ip, new_sp = prune_mass(new_ip, prune), prune_mass(new_sp, prune)
-    return new_regs, new_mem, new_stack, new_sp, new_ip, new_ponder
+    return SoftState(new_regs, new_mem, new_stack, new_sp, new_ip, new_ponder)
 
 
 class _Segment(torch.autograd.Function):
@@ -550,13 +552,13 @@ class _Segment(torch.autograd.Function):
         return (None, None, *[next(got) if x.requires_grad else None for x in inputs])
 
 
-def run_soft(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], state: tuple, max_steps: int, eps: float,
-             use_checkpoint: bool, segment: int, trace: list | None = None, prune: float = 0.0) -> tuple[tuple, int]:
+def run_soft(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], state: SoftState, max_steps: int, eps: float,
+             use_checkpoint: bool, segment: int, trace: list | None = None, prune: float = 0.0) -> tuple[SoftState, int]:
     """Adaptive recurrence: run segments of `segment` steps until every element's halted mass is
     at least 1 - eps or max_steps steps were taken. With use_checkpoint (and gradients enabled),
     each segment is one `_Segment` node: its forward builds no graph and keeps only the segment's
     input state, and backward recomputes the segment, so memory grows with the number of segments
-    plus one segment's activations, not with the steps.
+    plus one segment's activations, not with the steps. Returns (the final state, the steps taken).
     prune > 0: every step prunes instruction-pointer / stack-pointer mass below it (`soft_step`)."""
     if not 0.0 <= prune < 1.0:
         raise ValueError(f"prune must be a threshold in [0, 1), got {prune!r}")
@@ -567,32 +569,33 @@ def run_soft(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], state
     # plan's tensors derived from them (their gradients flow on to the program tensors).
     program = [prm[k] for k in keys] + [plan.select, plan.dst_writers, plan.jump_push]
 
-    def steps(n: int, s, p, pl):
+    def steps(n: int, s: SoftState, p, pl) -> SoftState:
         for _ in range(n):
-            s = soft_step(asm, tab, p, *s, prune=prune, plan=pl)
+            s = soft_step(asm, tab, p, s, prune=prune, plan=pl)
             if trace is not None:
-                trace.append((s[4].detach().clone(), s[0].detach().clone()))
+                trace.append((s.ip.detach().clone(), s.regs.detach().clone()))
         return s
 
     def segment_of(n: int):
         def run(s, extra):
             p = dict(zip(keys, extra[:len(keys)]))
             select, dst_writers, jump_push = extra[len(keys):]
-            return steps(n, s, p, replace(plan, select=select, dst_writers=dst_writers, jump_push=jump_push))
+            return steps(n, SoftState(*s), p, replace(plan, select=select, dst_writers=dst_writers, jump_push=jump_push))
         return run
 
+    state = SoftState(*state)
     taken = 0
     # fault lines are absorbing like halt: mass there is final (reported as fault mass), so the run
     # stops once halted + faulted mass reaches 1 - eps
     final = torch.tensor([HALT_LINE] + tab.groups["fault"].tolist() if "fault" in tab.groups else [HALT_LINE],
-                         device=state[4].device)
+                         device=state.ip.device)
     while taken < max_steps:
-        if bool((state[4][:, final].sum(1) >= 1 - eps).all()):
+        if bool((state.ip[:, final].sum(1) >= 1 - eps).all()):
             break
         n = min(segment, max_steps - taken)
         if use_checkpoint and torch.is_grad_enabled() and trace is None:
-            state = _Segment.apply(segment_of(n), len(state), *state, *program)
+            state = SoftState(*_Segment.apply(segment_of(n), len(state), *state, *program))
         else:
-            state = steps(n, tuple(state), prm, plan)
+            state = steps(n, state, prm, plan)
         taken += n
     return state, taken

@@ -1,9 +1,12 @@
-"""The machine's starting state, for both modes, from one placement of the entry's arguments.
+"""The machine's state as named types, for both modes, and the starting state from one placement
+of the entry's arguments.
 
-Hard state: one int64 array per field (HARD_FIELDS), batch first: torch tensors for the torch
+`HardState`: one int64 array per field (HARD_FIELDS), batch first: torch tensors for the torch
 step (`hard.py`), numpy arrays for the per-element loop (`interp.py`, compiled by `compiled.py`)
-and one call (`nclib/runtime/call.py`). Soft state: the same layout with every value a distribution over
-the V window entries and ip / sp distributions (`soft.py`). All are built from `list_layout` and
+and one call (`nclib/runtime/call.py`). `SoftState`: the same machine with every value a
+distribution over the V window entries and ip / sp distributions (`soft.py`). Both are
+NamedTuples, so the step functions take and return one value with named fields, and a state still
+unpacks and splats where a flat list is needed (numba's loop, autograd's segments). All are built from `list_layout` and
 `place_arguments`, so no two of them can disagree about where an argument goes: a scalar in its
 parameter register; a list at its base cell (the length, then the elements) with the base address
 in the parameter register; the heap pointer past the last list.
@@ -12,7 +15,7 @@ in the parameter register; the heap pointer past the last list.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nclib.machine.isa import HP
 
@@ -20,22 +23,46 @@ if TYPE_CHECKING:  # torch is imported where a tensor state is built: numpy call
     import torch
 
 
-@dataclass
-class HardState:
-    regs: torch.Tensor  # [B, R + C] int64; the last C columns hold the constants
-    mem: torch.Tensor  # [B, A]
-    stack_regs: torch.Tensor  # [B, K, R]
-    stack_ret: torch.Tensor  # [B, K]
-    sp: torch.Tensor  # [B]
-    ip: torch.Tensor  # [B]
-    steps: torch.Tensor  # [B]
-    fault: torch.Tensor  # [B] first fault code (overflow is recorded but does not stop)
-    fault_line: torch.Tensor  # [B]
-    overflow_line: torch.Tensor  # [B] first line whose result left the window, -1 if none
-    overflow_value: torch.Tensor  # [B] the unwrapped result at that line
+class HardState(NamedTuple):
+    """The hard machine's state: int64 torch tensors or int64 numpy arrays, batch first."""
+
+    regs: Any  # [B, R + C] int64; the last C columns hold the constants
+    mem: Any  # [B, A] int64
+    stack_regs: Any  # [B, K, R] int64: the registers each frame saved
+    stack_ret: Any  # [B, K] int64: each frame's return line
+    sp: Any  # [B] int64: frames on the stack
+    ip: Any  # [B] int64: the line each element is on
+    steps: Any  # [B] int64: steps taken before halting
+    fault: Any  # [B] int64: first fault code (overflow is recorded but does not stop)
+    fault_line: Any  # [B] int64: the line of that fault
+    overflow_line: Any  # [B] int64: first line whose result left the window, -1 if none
+    overflow_value: Any  # [B] int64: the unwrapped result at that line
+
+    def to_numpy(self) -> HardState:
+        """A copy as contiguous int64 numpy arrays on the CPU (what the per-element loop changes in place)."""
+        import torch
+
+        return HardState(*(x.detach().to("cpu", torch.int64).contiguous().numpy().copy() for x in self))
+
+    def to_torch(self) -> HardState:
+        """The numpy arrays as torch tensors (sharing their memory)."""
+        import torch
+
+        return HardState(*(torch.from_numpy(x) for x in self))
 
 
-HARD_FIELDS = ("regs", "mem", "stack_regs", "stack_ret", "sp", "ip", "steps", "fault", "fault_line", "overflow_line", "overflow_value")
+HARD_FIELDS = HardState._fields
+
+
+class SoftState(NamedTuple):
+    """The soft machine's state: distributions (float tensors) over values, lines and depths."""
+
+    regs: torch.Tensor  # [B, R, V]
+    mem: torch.Tensor  # [B, A, V]
+    stack: torch.Tensor  # [B, K, R*V + P]: each frame's saved registers, then its return-line distribution
+    sp: torch.Tensor  # [B, K + 1]: distribution of the stack depth
+    ip: torch.Tensor  # [B, P]: distribution of the line
+    ponder: torch.Tensor  # [B]: expected steps taken before halting
 
 
 @dataclass
@@ -98,9 +125,8 @@ def initial_hard_state(asm, placement: Placement, B: int, device) -> HardState:
                      zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(), zeros - 1, zeros.clone())
 
 
-def initial_soft_state(asm, placement: Placement, B: int, device, dtype) -> tuple:
-    """(regs [B, R, V], mem [B, A, V], stack [B, K, R*V + P], sp [B, K+1], ip [B, P], ponder [B]):
-    the hard state's values as one-hot rows, except scalar and list-element arguments given as
+def initial_soft_state(asm, placement: Placement, B: int, device, dtype) -> SoftState:
+    """The soft state of the placement: the hard state's values as one-hot rows, except scalar and list-element arguments given as
     distributions, which keep their autograd graph."""
     import torch
 
@@ -128,4 +154,4 @@ def initial_soft_state(asm, placement: Placement, B: int, device, dtype) -> tupl
     sp[:, 0] = 1
     ip = torch.zeros(B, P, dtype=dtype, device=device)
     ip[:, 0] = 1
-    return regs, mem, stack, sp, ip, torch.zeros(B, dtype=dtype, device=device)
+    return SoftState(regs, mem, stack, sp, ip, torch.zeros(B, dtype=dtype, device=device))

@@ -14,7 +14,7 @@ from nclib import kernels
 from nclib.compiler import Assembly, compile_text
 from nclib.runtime.call import call_hard, check_value, raise_fault
 from nclib.errors import ArgumentError, ValueRangeError
-from nclib.machine.hard import run_hard
+from nclib.machine.backend import run_hard
 from nclib.machine.isa import FAULT_NO_HALT, HALT_LINE, RV
 from nclib.machine.soft import SoftTables, run_soft, soft_parameters
 from nclib.machine.state import initial_hard_state, initial_soft_state, list_layout, place_arguments

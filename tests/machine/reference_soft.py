@@ -166,12 +166,12 @@ def prune_mass(dist: torch.Tensor, threshold: float) -> torch.Tensor:
     return kept * (total / kept_total.clamp_min(torch.finfo(dist.dtype).tiny))
 
 
-def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], regs, mem, stack, sp, ip, ponder,
-              prune: float = 0.0):
-    """One soft step. regs [B, R, V], mem [B, A, V], stack [B, K, R*V + P], sp [B, K+1], ip [B, P], ponder [B].
+def soft_step(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], state, prune: float = 0.0):
+    """One soft step. state: regs [B, R, V], mem [B, A, V], stack [B, K, R*V + P], sp [B, K+1], ip [B, P], ponder [B].
 
     prune > 0: after the step, instruction-pointer and stack-pointer mass below `prune` is zeroed
     and the rest renormalized (`prune_mass`; docs/machine.md, "Pruning")."""
+    regs, mem, stack, sp, ip, ponder = state
     B, R, V = regs.shape
     P, lo, A = ip.shape[1], asm.lo, asm.memory
     g = tab.groups
@@ -265,7 +265,7 @@ def run_soft(asm: Assembly, tab: SoftTables, prm: dict[str, torch.Tensor], state
 
     def run_segment(n: int, *s):
         for _ in range(n):
-            s = soft_step(asm, tab, prm, *s, prune=prune)
+            s = soft_step(asm, tab, prm, s, prune=prune)
             if trace is not None:
                 trace.append((s[4].detach().clone(), s[0].detach().clone()))
         return s

@@ -1,7 +1,8 @@
 """The compiled hard interpreter (nclib/machine/compiled.py) and the same loop interpreted
 (nclib/machine/interp.py) against the torch hard machine (the reference), element by element:
 registers, memory, call stack, step counts, faults and their lines, overflow records and the cycle
-detector's verdicts; and one call (nclib/runtime/call.py) on each machine."""
+detector's verdicts; and one call (nclib/runtime/call.py) on each machine, and the backend choice
+(nclib/machine/backend.py)."""
 
 import random
 import sys
@@ -11,11 +12,8 @@ import pytest
 import torch
 
 import nclib
-import nclib.runtime.call
-from nclib.machine import isa
-from nclib.machine.compiled import run_compiled
-from nclib.machine.interp import run_interpreted
-from nclib.machine.hard import hard_backend, run_hard
+from nclib.machine import backend, isa
+from nclib.machine.backend import hard_backend, run_hard
 from nclib.machine.state import HARD_FIELDS, HardState
 
 
@@ -25,6 +23,13 @@ def assert_same(ref: HardState, got: HardState, where: str) -> None:
         if not torch.equal(a, b):
             bad = (a != b).reshape(a.shape[0], -1).any(1).nonzero()[:, 0].tolist()
             raise AssertionError(f"{where}: field {field} differs for elements {bad[:10]}")
+
+
+def run_on(machine: str, asm, state: HardState, max_steps: int, cycles: bool = True) -> HardState:
+    """`state` (torch) run on one of backend.MACHINES, without switching; the input is not changed."""
+    arrays = state.to_numpy()
+    backend.run_machine(machine, asm, arrays, max_steps, cycles)
+    return arrays.to_torch()
 
 
 def random_program(rng: random.Random, P: int, R: int, C: int, A: int, K: int, lo: int, V: int):
@@ -81,7 +86,7 @@ def test_random_programs_agree(seed, monkeypatch):
     for cycles in (True, False):
         max_steps = rng.randrange(1, 200)
         ref = run_hard(asm, state, max_steps, cycles=cycles)
-        got = run_compiled(asm, state, max_steps, cycles=cycles)
+        got = run_on("compiled", asm, state, max_steps, cycles=cycles)
         assert_same(ref, got, f"seed {seed}, cycles {cycles}")
 
 
@@ -94,22 +99,20 @@ def test_random_programs_agree_interpreted(seed, monkeypatch):
     for cycles in (True, False):
         max_steps = rng.randrange(1, 200)
         ref = run_hard(asm, state, max_steps, cycles=cycles)
-        arrays = [getattr(state, name).numpy().copy() for name in HARD_FIELDS]
-        run_interpreted(asm, arrays, max_steps, cycles=cycles)
-        assert_same(ref, HardState(*(torch.from_numpy(a) for a in arrays)), f"seed {seed}, cycles {cycles}")
+        assert_same(ref, run_on("interpreted", asm, state, max_steps, cycles=cycles), f"seed {seed}, cycles {cycles}")
 
 
-@pytest.mark.parametrize("backend", ["torch", "compiled", "interpreted", "interpreted-then-compiled"])
-def test_one_call_on_every_machine(backend, monkeypatch):
+@pytest.mark.parametrize("machine", ["torch", "compiled", "interpreted", "interpreted-then-compiled"])
+def test_one_call_on_every_machine(machine, monkeypatch):
     """Program.__call__ (nclib.runtime.call.call_hard) gives CPython's results and errors on each machine,
     including a run that starts interpreted and moves to the compiled loop midway."""
     lib = nclib.stdlib(values=(0, 1024), memory=48, stack=24)
-    monkeypatch.setenv("NCLIB_HARD", "compiled" if backend == "compiled" else "torch" if backend == "torch" else "auto")
-    if backend.startswith("interpreted"):
+    monkeypatch.setenv("NCLIB_HARD", "compiled" if machine == "compiled" else "torch" if machine == "torch" else "auto")
+    if machine.startswith("interpreted"):
         import nclib.machine.compiled as compiled
 
         monkeypatch.setattr(compiled, "warm", lambda: False)  # as in a process that has not loaded it
-        monkeypatch.setattr(nclib.runtime.call, "COLD_STEPS", 37 if backend == "interpreted-then-compiled" else 10**9)
+        monkeypatch.setattr(backend, "COLD_STEPS", 37 if machine == "interpreted-then-compiled" else 10**9)
     xs = [9, 3, 7, 1, 8, 2]
     assert lib["insertion_sort"](list(xs)) == sorted(xs)
     assert lib["fib"](14) == 377
@@ -126,7 +129,7 @@ def test_random_programs_exercise_every_outcome(monkeypatch):
     faults, overflowed, halted = set(), 0, 0
     for seed in range(12):
         rng, asm = random_case(seed)
-        res = run_compiled(asm, random_state(rng, asm, B=64), 150)
+        res = run_on("compiled", asm, random_state(rng, asm, B=64), 150)
         faults |= set(res.fault.tolist())
         overflowed += int((res.overflow_line >= 0).sum())
         halted += int((res.ip == isa.HALT_LINE).sum())
@@ -137,9 +140,9 @@ def test_random_programs_exercise_every_outcome(monkeypatch):
 
 def run_both(prog, monkeypatch, *args):
     out = {}
-    for backend in ("torch", "compiled"):
-        monkeypatch.setenv("NCLIB_HARD", backend)
-        out[backend] = prog.execute(*args)
+    for machine in ("torch", "compiled"):
+        monkeypatch.setenv("NCLIB_HARD", machine)
+        out[machine] = prog.execute(*args)
     for field in ("value", "lengths", "steps", "fault", "fault_line", "overflow_line", "overflow_value", "halted"):
         a, b = getattr(out["torch"], field), getattr(out["compiled"], field)
         assert (a is None and b is None) or torch.equal(a, b), f"{prog.name}: {field}"
@@ -226,12 +229,12 @@ def test_an_uncached_compiled_loop_is_compiled_in_the_background(monkeypatch, ca
     prog = nclib.stdlib(values=(0, 1024), memory=48, stack=24)["fib"]
     prog.execute(torch.tensor([5] * 64))  # the compiled loop has run, so numba's cache holds it
     monkeypatch.setenv("NCLIB_HARD", "auto")
-    assert nclib.runtime.call.compiled_loop_cached()
+    assert backend.compiled_loop_cached()
     monkeypatch.setattr(compiled, "warm", lambda: False)
-    monkeypatch.setattr(nclib.runtime.call, "COLD_STEPS", 37)
+    monkeypatch.setattr(backend, "COLD_STEPS", 37)
     moved = []
-    real = compiled.run_arrays
-    monkeypatch.setattr(compiled, "run_arrays", lambda *a, **k: (moved.append(1), real(*a, **k)))
+    real = compiled.run_loop
+    monkeypatch.setattr(compiled, "run_loop", lambda *a, **k: (moved.append(1), real(*a, **k)))
     assert prog(14) == 377 and moved == [1]
 
     class Compiling:  # a background compile that finishes after `polls` checks
@@ -242,10 +245,10 @@ def test_an_uncached_compiled_loop_is_compiled_in_the_background(monkeypatch, ca
             self.polls -= 1
             return None if self.polls >= 0 else 0
 
-    monkeypatch.setattr(nclib.runtime.call, "compiled_loop_cached", lambda: False)
-    monkeypatch.setattr(nclib.runtime.call, "compile_in_background", lambda: Compiling(10 ** 9))
+    monkeypatch.setattr(backend, "compiled_loop_cached", lambda: False)
+    monkeypatch.setattr(backend, "compile_in_background", lambda: Compiling(10 ** 9))
     assert prog(14) == 377 and moved == [1]  # stayed interpreted while the compile ran
-    monkeypatch.setattr(nclib.runtime.call, "compile_in_background", lambda: Compiling(3))
+    monkeypatch.setattr(backend, "compile_in_background", lambda: Compiling(3))
     assert prog(14) == 377 and moved == [1, 1]  # moved on once it had finished
     assert prog(3) == 2 and moved == [1, 1]  # a short run never starts a compile
 
@@ -260,8 +263,8 @@ def test_the_background_compile_says_so_once(monkeypatch, capsys):
     import subprocess
 
     monkeypatch.setattr(subprocess, "Popen", Popen)
-    monkeypatch.setattr(nclib.runtime.call, "_background", None)
-    first, second = nclib.runtime.call.compile_in_background(), nclib.runtime.call.compile_in_background()
+    monkeypatch.setattr(backend, "_background", None)
+    first, second = backend.compile_in_background(), backend.compile_in_background()
     assert first is second and started == [[sys.executable, "-m", "nclib.machine.compiled"]]
     err = capsys.readouterr().err
     assert err.count("compiling it in the background (about 30 s, once per installation") == 1

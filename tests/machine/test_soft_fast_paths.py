@@ -17,6 +17,7 @@ import torch
 import nclib
 from nclib.machine import soft
 from nclib.machine.isa import OPCODES, F_OP
+from nclib.machine.state import SoftState
 
 _spec = importlib.util.spec_from_file_location("nclib_reference_soft", Path(__file__).with_name("reference_soft.py"))
 reference = sys.modules.setdefault("nclib_reference_soft", importlib.util.module_from_spec(_spec))
@@ -75,7 +76,7 @@ def step_and_grads(module, prog, prm, state, weights, exact_constants=None):
     leaves = [x.detach().clone().requires_grad_(True) for x in state[:5]] + [state[5]]
     tab = module.SoftTables(prog.asm, torch.device("cpu"))
     kwargs = {} if exact_constants is None else {"exact_constants": exact_constants}
-    out = module.soft_step(prog.asm, tab, prm, *leaves, **kwargs)
+    out = module.soft_step(prog.asm, tab, prm, SoftState(*leaves), **kwargs)
     loss = sum((o * w).sum() for o, w in zip(out[:5], weights))
     wrt = leaves[:5] + [t for t in prm.values() if t.requires_grad]
     grads = torch.autograd.grad(loss, wrt, allow_unused=True)
