@@ -2,13 +2,14 @@
 baseline from one backbone, and turning dataset rows into training / evaluation batches.
 
 The task library compiles each task's stdlib routine with the task's value window, which holds
-every answer of every split (DESIGN.md §2: arithmetic wraps inside the window), which is what
-lets the same routine answer the out-of-distribution sizes. Each `Task` carries its routine's
-window, memory, labels and symbols as a `library:` entry (`Task.library_entry`), compiled by the
-same code as a recipe's own `library:` list (`nclib.runtime.library_spec.compile_library`). Those windows are large (add: 2^18 values), so the
-augmented model runs the machine in hard mode (`nc_machine_mode="hard"`): the teacher-forced
-arguments of training are one-hot, where soft and hard execution agree exactly, and the soft path
-with its V x V operand tables is only affordable for small windows (see RESULTS.md, gradient study).
+every answer of every split (DESIGN.md §2: arithmetic wraps inside the window): that is what lets
+the same routine answer the out-of-distribution sizes. Each `Task` carries its routine's window,
+memory, labels and symbols as a `library:` entry (`Task.library_entry`), compiled by the same code
+as a recipe's own `library:` list (`nclib.runtime.library_spec.compile_library`). Those windows are
+large (add: 2^18 values), so the augmented model runs the machine in hard mode
+(`nc_machine_mode="hard"`): the teacher-forced arguments of training are one-hot, where soft and
+hard execution agree exactly, and the soft path with its V x V operand tables is only affordable
+for small windows (see RESULTS.md, gradient study).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from nclib.runtime.library_spec import STDLIB_MODULE, CompiledLibrary, compile_l
 from nclib.tasks import ROOM_NAMES, ROUTINE, TASKS, TaskDataError, prompt_values
 
 # Views of what the tasks carry, under their earlier names (the tasks are the only source).
-TASK_ROUTINES = {t.routine: (STDLIB_MODULE[t.routine], t.values, t.memory) for t in TASKS.values()}  # routine -> (module, window, memory)
+TASK_ROUTINES = {t.routine: (STDLIB_MODULE[t.routine], t.values, t.memory) for t in TASKS.values()}  # -> (module, window, memory)
 SYMBOLS = list(TASKS["graph"].symbols)
 LABELS = {t.routine: list(t.output_labels) for t in TASKS.values() if t.output_labels}
 
