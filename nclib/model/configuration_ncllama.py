@@ -20,7 +20,14 @@ class MachineMode(str, enum.Enum):
     WORLDS = "worlds"  # exact runs of the top-K joint argument assignments; the result is K worlds with their mass
 
 
-WRITER_KINDS = ("tape", "value_head")
+class WriterKind(str, enum.Enum):
+    """How the result is written: the values of `nc_writer`, decided once by `NCWriter` (its `kind`)."""
+
+    TAPE = "tape"  # render the output into answer tokens and mix their probabilities into the logits
+    VALUE_HEAD = "value_head"  # the paper's learned value head: the output projected into the hidden state
+
+
+WRITER_KINDS = tuple(k.value for k in WriterKind)
 MACHINE_MODES = tuple(m.value for m in MachineMode)
 NUMBER_STYLES = ("chunk3", "digits")
 ARG_KINDS = ("int", "list")
@@ -141,7 +148,7 @@ class NCLlamaConfig(LlamaConfig):
             raise ValueError(f"nc_router_inputs must be one of {ROUTER_INPUTS}, got {self.nc_router_inputs!r}")
         if self.nc_machine_mode not in MACHINE_MODES:
             raise ValueError(f"nc_machine_mode must be one of {MACHINE_MODES}, got {self.nc_machine_mode!r}")
-        if self.nc_writer == "value_head" and self.nc_machine_mode != MachineMode.SOFT:
+        if self.nc_writer == WriterKind.VALUE_HEAD and self.nc_machine_mode != MachineMode.SOFT:
             raise ValueError(f"nc_writer='value_head' reads the machine's output distributions; it needs nc_machine_mode='soft', got {self.nc_machine_mode!r}")
         if self.nc_number_style not in NUMBER_STYLES:
             raise ValueError(f"nc_number_style must be one of {NUMBER_STYLES}, got {self.nc_number_style!r}")
@@ -189,4 +196,4 @@ def unknown_field_message(name: str) -> str:
     return f"unknown NCLlama config field {name!r}: {hint}"
 
 
-__all__ = ["MachineMode", "NCLlamaConfig"]
+__all__ = ["MachineMode", "NCLlamaConfig", "WriterKind"]

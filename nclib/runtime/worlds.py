@@ -11,7 +11,12 @@ Each world then runs exactly in hard mode, so the result `sum_k w_k onehot(f(x_k
 any depth and window, and differentiable in every input probability through the weights
 `w_k = prod_i p_i[x_ik]` (the enumeration itself is a discrete, piecewise-constant choice).
 Worlds beyond the enumerated K carry the mass `1 - covered`; nothing is renormalized.
-Derivation and contract: docs/design.md §2.4, docs/machine.md ("Worlds mode").
+
+The front end is shared: `Program.execute(mode="worlds")` and the model's reader both describe
+their arguments as `Choice` (a scalar) and `ListChoice` (a list: element distributions, or given
+elements, and membership probabilities), and `enumerate_worlds` turns them into `Worlds` (the
+chosen entries, each argument's value in each world, and the weights); each caller then runs
+the worlds its own way. Derivation and contract: docs/design.md §2.4, docs/machine.md ("Worlds mode").
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..configuration_ncllama import MachineMode, NCLlamaConfig
+from ..configuration_ncllama import MachineMode, NCLlamaConfig, WriterKind
 from ..library import LibraryTensors
 from ..tokens import NumberVocab
 from .execute import CallResult, run_hard, run_soft, run_worlds
@@ -128,7 +128,7 @@ class ReasoningModule(nn.Module):
             tape=torch.zeros(B, K if mode is MachineMode.SOFT else 0, C, device=device),
             world_tokens=torch.full((B, W, K), -1, dtype=torch.long, device=device),
             world_mass=torch.zeros(B, W, device=device), tape_len=z.clone(),
-            values=torch.zeros(B, self.config.nc_max_list_len, self.max_V, device=device) if self.config.nc_writer == "value_head"
+            values=torch.zeros(B, self.config.nc_max_list_len, self.max_V, device=device) if self.writer.kind is WriterKind.VALUE_HEAD
             else torch.zeros(B, 0, 0, device=device),
             fired=z.clone(), kept=torch.zeros(B, dtype=torch.bool, device=device), not_before=z.clone(),
             args=[None] * B,
@@ -366,7 +366,7 @@ class ReasoningModule(nn.Module):
         if st.mode is MachineMode.SOFT:
             st.tape = st.tape.index_put((rows,), res.tape)
             st.tape_len = st.tape_len.index_put((rows,), res.tape_len)
-            if self.config.nc_writer == "value_head":
+            if self.writer.kind is WriterKind.VALUE_HEAD:
                 vals = res.values
                 padded = F.pad(vals.float(), (0, self.max_V - vals.shape[-1], 0, self.config.nc_max_list_len - vals.shape[1]))
                 st.values = st.values.index_put((rows,), padded)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..configuration_ncllama import MachineMode, NCLlamaConfig
+from ..configuration_ncllama import MachineMode, NCLlamaConfig, WriterKind
 from .state import CallState, CallStatus, WritePlan
 
 
@@ -17,16 +17,16 @@ class NCWriter(nn.Module):
         super().__init__()
         self.gate = nn.Linear(config.hidden_size, 1)
         self.gate_bias = config.nc_writer_gate_bias
-        self.kind = config.nc_writer
+        self.kind = WriterKind(config.nc_writer)
         self.std = config.initializer_range
-        if self.kind == "value_head":
+        if self.kind is WriterKind.VALUE_HEAD:
             self.value_proj = nn.Linear(config.nc_max_list_len * max_V, config.hidden_size, bias=False)
             self.cursor = nn.Embedding(config.nc_max_answer_tokens, config.hidden_size)
 
     def reset_parameters(self):
         nn.init.zeros_(self.gate.weight)
         nn.init.constant_(self.gate.bias, self.gate_bias)
-        if self.kind == "value_head":
+        if self.kind is WriterKind.VALUE_HEAD:
             nn.init.normal_(self.value_proj.weight, std=self.std)
             nn.init.normal_(self.cursor.weight, std=self.std)
 
@@ -62,7 +62,8 @@ def plan_writes(module, st: CallState, hidden, hf, cols, all_ids, all_valid) -> 
     B, T, H = hidden.shape
     c = cols[None] - st.trigger[:, None]  # [B, T] answer slot
     active = (st.status == int(CallStatus.CALLED))[:, None] & (st.trigger[:, None] >= 0) & (c >= 0)
-    if cfg.nc_writer == "tape":
+    kind = module.writer.kind
+    if kind is WriterKind.TAPE:
         mask = active & (c < st.tape_len[:, None])
     else:
         mask = active & (c < cfg.nc_max_answer_tokens)
@@ -70,7 +71,7 @@ def plan_writes(module, st: CallState, hidden, hf, cols, all_ids, all_valid) -> 
         return WritePlan(mask, torch.zeros(B, T, device=hidden.device), None, None)
     gate = st.weight[:, None] * torch.sigmoid(module.writer.gate(hf).float())[..., 0] * mask  # [B, T]
     cc = c.clamp(0, cfg.nc_max_answer_tokens - 1)
-    if cfg.nc_writer == "value_head":
+    if kind is WriterKind.VALUE_HEAD:
         delta = module.writer.value_proj(st.values.flatten(1).to(hf.dtype))[:, None] + module.writer.cursor(cc)  # [B, T, H]
         return WritePlan(mask, gate, None, (gate[..., None] * delta).to(hidden.dtype))
     if st.mode is MachineMode.SOFT:  # a distribution per slot, mass 1
