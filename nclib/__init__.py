@@ -131,7 +131,7 @@ MOVED = {
     "nclib.program": "nclib.runtime.program", "nclib.call": "nclib.runtime.call",
     "nclib.worlds": "nclib.runtime.worlds", "nclib.library": "nclib.runtime.library",
     "nclib.manifest": "nclib.runtime.manifest", "nclib.library_spec": "nclib.runtime.library_spec",
-    "nclib.options": "nclib.util.options", "nclib.memory": "nclib.util.memory",
+    "nclib.options": "nclib.util.options", "nclib.memory": "nclib.machine.memory",
     "nclib.atomic": "nclib.util.atomic", "nclib.lazy": "nclib.util.lazy",
     "nclib.corpus": "nclib.data.corpus", "nclib.userdata": "nclib.data.userdata",
     "nclib.evaluation": "nclib.evals.exact_match", "nclib.nocall": "nclib.evals.nocall",

@@ -73,7 +73,7 @@ BINOP_HINTS = {
     ast.BitXor: "use % 2 of the sum",
     ast.MatMult: "write the loops",
 }
-# operators lowered to short loops of ALU ops (nclib.compiler.lower_arithmetic)
+# operators lowered to short loops of ALU ops (nclib.compiler.lower.arithmetic)
 LOOP_BINOPS = (ast.Pow, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)
 CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 

@@ -9,7 +9,7 @@ it implements, the same source also runs uncompiled (what a single call starts o
 numba nor torch loaded), it needs no compiler tool chain on the user's machine (numba ships LLVM in
 its wheel), and the compiled code is cached on disk after the first run (numba keys it on
 interp.py; the cycle rule of cycles.py and the opcode numbers of isa.py are compiled in too, so a
-cache older than any of them is removed here before numba looks: `backend.stale_loop_caches`).
+cache older than any of them is removed here before numba looks: `loop_cache.stale_loop_caches`).
 
 When it runs is `backend.py`'s choice. tests/machine/test_compiled.py checks it against the torch
 machine on the standard library, the compiler corpus and random programs, element by element.
@@ -22,7 +22,7 @@ import warnings
 
 from nclib.machine import interp
 from nclib.machine.cycles import STRIDE, loop_line, snapshot_due, state_key
-from nclib.machine.backend import stale_loop_caches
+from nclib.machine.loop_cache import stale_loop_caches
 from nclib.machine.state import HardState
 
 try:
@@ -78,7 +78,7 @@ def warm_cache() -> float:
     import time
 
     from nclib.compiler import compile_text
-    from nclib.runtime.call import initial_state
+    from nclib.machine.state import initial_state
 
     start = time.perf_counter()
     asm = compile_text("def one(x: int) -> int:\n    return x + 1\n", "one")

@@ -20,7 +20,7 @@ backend (`backend.py`), written once here:
 Two drivers apply the rule: `CycleDetector` to a batch of torch tensors stepped together (the torch
 step, any device), and the per-element loop (`interp.run_batch`, compiled by numba) to one element
 at a time, inside the loop, calling `snapshot_due`, `state_key` and `loop_line` from here (numba
-compiles them into the loop; `backend.LOOP_SOURCES` lists this file among the loop's sources).
+compiles them into the loop; `loop_cache.LOOP_SOURCES` lists this file among the loop's sources).
 tests/machine/test_compiled.py checks that both catch the same elements at the same steps and lines.
 
 This module imports neither torch nor numba at import (a single call needs neither).

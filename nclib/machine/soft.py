@@ -22,7 +22,7 @@ from nclib.compiler.assemble import Assembly
 from nclib.machine.isa import (ALU_UNARY, BY_NAME, COMPARISONS, F_IMM, F_OP, F_TARGET, F_A, F_B, F_C, F_DST, HALT_LINE, HP,
                                OPCODES, RV, WRITES_REGISTER, check_implemented, python_op)
 from nclib.machine.state import SoftState
-from nclib.util.memory import check_bytes, parameter_bytes, table_bytes
+from nclib.machine.memory import check_bytes, parameter_bytes, table_bytes
 
 # Binary ops computed in soft mode through a [V, V] result table (`binary_table`).
 TABLE_OPS = ("mul", "floordiv", "mod")

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numpy as np
+
 from nclib.machine.isa import HP
 
 if TYPE_CHECKING:  # torch is imported where a tensor state is built: numpy callers never load it
@@ -106,7 +108,7 @@ def initial_hard_state(asm, placement: Placement, B: int, device) -> HardState:
     """Registers [B, R + C] (constants in the last C columns), memory [B, A], empty stack, ip 0."""
     import torch  # (here, not at the top: `place_arguments` and HARD_FIELDS serve torch-free callers too)
 
-    from nclib.util.memory import check_hard_run
+    from nclib.machine.memory import check_hard_run
 
     check_hard_run(asm, B, device)  # before anything of size memory= is allocated
     R, A, K = asm.n_regs, asm.memory, asm.stack
@@ -155,3 +157,31 @@ def initial_soft_state(asm, placement: Placement, B: int, device, dtype) -> Soft
     ip = torch.zeros(B, P, dtype=dtype, device=device)
     ip[:, 0] = 1
     return SoftState(regs, mem, stack, sp, ip, torch.zeros(B, dtype=dtype, device=device))
+
+
+def initial_state(asm, args: list) -> tuple[HardState, list[int]]:
+    """(the numpy state of a batch of one, each list argument's base cell) for checked `args`: the
+    layout `Program.execute` uses (lists in order from cell 0, then the heap)."""
+    from nclib.machine.memory import check_hard_run
+
+    check_hard_run(asm, 1)  # before anything of size memory= is allocated
+    parsed = [(np.array([list(arg) or [0]], dtype=np.int64), np.array([len(arg)], dtype=np.int64)) if kind == "list"
+              else int(arg) for kind, arg in zip(asm.param_kinds, args)]  # an empty list keeps one unused cell, as in execute
+    layout, offset = list_layout(asm, [p[0].shape[1] for kind, p in zip(asm.param_kinds, parsed) if kind == "list"])
+    placement = place_arguments(asm.param_registers, list(asm.param_kinds), parsed, layout, offset)
+    R, A, K = asm.n_regs, asm.memory, asm.stack
+    regs = np.zeros((1, R + len(asm.consts)), dtype=np.int64)
+    regs[0, R:] = asm.consts
+    mem = np.zeros((1, A), dtype=np.int64)
+    for base, lengths, values in placement.blocks:
+        n = int(lengths[0])
+        mem[0, base] = n
+        mem[0, base + 1:base + 1 + n] = values[0, :n]
+    for reg, value in placement.registers:
+        regs[0, reg] = value
+    zeros = [np.zeros(1, dtype=np.int64) for _ in range(7)]
+    sp, ip, steps, fault, fault_line, overflow_line, overflow_value = zeros
+    overflow_line -= 1
+    state = HardState(regs, mem, np.zeros((1, K, R), dtype=np.int64), np.zeros((1, K), dtype=np.int64),
+                      sp, ip, steps, fault, fault_line, overflow_line, overflow_value)
+    return state, layout

@@ -133,7 +133,7 @@ class NCLlamaConfig(LlamaConfig):
     def validate_architecture(self):
         """Part of `@strict` validation: reasoning-module settings, with the bad value in the message.
         An `nc_*` attribute that is not a field (a typo such as nc_max_step) is refused, and so is a
-        soft-mode routine whose window cannot run (MemoryLimitError, `nclib.util.memory`)."""
+        soft-mode routine whose window cannot run (MemoryLimitError, `nclib.machine.memory`)."""
         super().validate_architecture()
         unknown = sorted(k for k in vars(self) if k.startswith("nc_") and k not in nc_field_names())
         if unknown:
@@ -173,7 +173,7 @@ class NCLlamaConfig(LlamaConfig):
                 raise ValueError(f"nc_routines[{i}] ({routine['name']!r}): value range V must be >= 2, got {routine['V']}")
             if self.nc_machine_mode == MachineMode.SOFT:
                 try:  # lazy, in try: this file also runs as saved remote code, whose import check skips try blocks
-                    from nclib.util.memory import check_soft_window
+                    from nclib.machine.memory import check_soft_window
                 except ImportError as err:
                     raise nclib_import_error(err) from err
 

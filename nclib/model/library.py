@@ -86,7 +86,7 @@ def _check_tensor_shapes(config, shapes: dict) -> None:
     routine's constants are [C, V] for its window, and all of them must fit in memory."""
     import math
 
-    from nclib.util.memory import SAFETY, SMALL, available_bytes, _gib  # lazy: this file also runs as saved remote code
+    from nclib.machine.memory import SAFETY, SMALL, available_bytes, _gib  # lazy: this file also runs as saved remote code
     from nclib.errors import MemoryLimitError
 
     windows = {_safe(r["name"]): r.get("V") for r in config.nc_routines or []}

@@ -213,7 +213,7 @@ class NCLlamaForCausalLM(NCLlamaPreTrainedModel, GenerationMixin):
         config = NCLlamaConfig(**base_dict, **fields)
         if config.nc_machine_mode == MachineMode.SOFT:
             try:  # in try: transformers' remote-code import check skips it (see the nclib imports above)
-                from nclib.util.memory import MODEL_ALTERNATIVE, check_soft_run
+                from nclib.machine.memory import MODEL_ALTERNATIVE, check_soft_run
             except ImportError as err:
                 raise nclib_import_error(err) from err
 

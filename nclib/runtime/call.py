@@ -15,13 +15,11 @@ re-exported from `nclib.machine.backend` / `nclib.machine.cycles`, where they li
 
 from __future__ import annotations
 
-import numpy as np
-
 from nclib.errors import MachineFault, NonHaltingError, RoutineError, StepLimitError, ValueRangeError
 from nclib.machine.isa import FAULT_NAMES, FAULT_NO_HALT, FAULT_RAISE, HALT_LINE, RV
 from nclib.machine.backend import COLD_STEPS, compile_in_background, compiled_loop_cached, hard_choice, run_state  # noqa: F401
 from nclib.machine.cycles import enclosing_loop
-from nclib.machine.state import HardState, list_layout, place_arguments
+from nclib.machine.state import initial_state
 
 __all__ = ["COLD_STEPS", "call_hard", "compile_in_background", "compiled_loop_cached", "check_call_args", "check_value",
            "enclosing_loop", "hard_choice", "initial_state", "raise_fault"]
@@ -54,34 +52,6 @@ def check_value(asm, param: str, x: int) -> None:
     if not asm.lo <= x < asm.lo + asm.V:
         raise ValueRangeError(f"argument {param}: value {x} is outside the value window [{asm.lo}, {asm.lo + asm.V}) "
                               f"of {asm.entry}")
-
-
-def initial_state(asm, args: list) -> tuple[HardState, list[int]]:
-    """(the numpy state of a batch of one, each list argument's base cell) for checked `args`: the
-    layout `Program.execute` uses (lists in order from cell 0, then the heap)."""
-    from nclib.util.memory import check_hard_run
-
-    check_hard_run(asm, 1)  # before anything of size memory= is allocated
-    parsed = [(np.array([list(arg) or [0]], dtype=np.int64), np.array([len(arg)], dtype=np.int64)) if kind == "list"
-              else int(arg) for kind, arg in zip(asm.param_kinds, args)]  # an empty list keeps one unused cell, as in execute
-    layout, offset = list_layout(asm, [p[0].shape[1] for kind, p in zip(asm.param_kinds, parsed) if kind == "list"])
-    placement = place_arguments(asm.param_registers, list(asm.param_kinds), parsed, layout, offset)
-    R, A, K = asm.n_regs, asm.memory, asm.stack
-    regs = np.zeros((1, R + len(asm.consts)), dtype=np.int64)
-    regs[0, R:] = asm.consts
-    mem = np.zeros((1, A), dtype=np.int64)
-    for base, lengths, values in placement.blocks:
-        n = int(lengths[0])
-        mem[0, base] = n
-        mem[0, base + 1:base + 1 + n] = values[0, :n]
-    for reg, value in placement.registers:
-        regs[0, reg] = value
-    zeros = [np.zeros(1, dtype=np.int64) for _ in range(7)]
-    sp, ip, steps, fault, fault_line, overflow_line, overflow_value = zeros
-    overflow_line -= 1
-    state = HardState(regs, mem, np.zeros((1, K, R), dtype=np.int64), np.zeros((1, K), dtype=np.int64),
-                      sp, ip, steps, fault, fault_line, overflow_line, overflow_value)
-    return state, layout
 
 
 def call_hard(asm, args: tuple, max_steps: int = 1_000_000):

@@ -25,6 +25,8 @@ from typing import NamedTuple
 
 import torch
 
+from nclib.runtime.result import ExecResult
+
 __all__ = ["Choice", "ListChoice", "Worlds", "enumerate_worlds", "top_worlds"]
 
 
@@ -217,8 +219,6 @@ def world_arguments(prog, arguments: list, worlds: Worlds) -> list:
 
 def execute_worlds(prog, args, top_k: int, max_steps: int):
     """`Program.execute(mode="worlds")`: see the module docstring and `ExecResult`."""
-    from nclib.runtime.program import ExecResult
-
     if len(args) == 0:
         raise ValueError(f"{prog.name} has no arguments: run it in hard mode")
     arguments, B = worlds_arguments(prog, args)

@@ -1,3 +1,3 @@
-"""Cross-cutting helpers every layer may use, and that use no other nclib layer: all-or-nothing
-saves (`atomic`), memory checks before allocation (`memory`), option checks (`options`) and
-attributes imported on first access (`lazy`)."""
+"""Cross-cutting helpers every layer may use, and that use no other nclib layer (only
+`nclib.errors`): all-or-nothing saves (`atomic`), option checks (`options`) and attributes
+imported on first access (`lazy`)."""

@@ -1,15 +1,11 @@
 """The soft step's fast paths (issue 14 part 3) against a frozen copy of the step before them
-(`reference_soft.py`): constant-b add / sub / load / store as shifts, addresses correlated for the
+(`tests/support/reference_soft.py`): constant-b add / sub / load / store as shifts, addresses correlated for the
 A cells only, circular correlations as grouped convolutions on the CPU. Values and input gradients
 must agree on random, non-one-hot states (every line carries instruction-pointer mass), in
 float64 (the convolutions' reference implementation) and float32 (the oneDNN path the benchmarks
 use), with the program tensors frozen (fast paths) and trained or edited (general paths)."""
 
 from __future__ import annotations
-
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -18,10 +14,7 @@ import nclib
 from nclib.machine import soft
 from nclib.machine.isa import OPCODES, F_OP
 from nclib.machine.state import SoftState
-
-_spec = importlib.util.spec_from_file_location("nclib_reference_soft", Path(__file__).with_name("reference_soft.py"))
-reference = sys.modules.setdefault("nclib_reference_soft", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(reference)
+import reference_soft as reference  # tests/support: the frozen copy of the step before the fast paths
 
 MIX = '''
 def mix(xs: list[int], k: int) -> list[int]:

@@ -308,7 +308,6 @@ class ReasoningModule(nn.Module):
             rows = (fires & (fires if answers_only else (st.routine == r))).nonzero()[:, 0]
             if rows.numel() == 0:
                 continue
-            lo, V = spec["lo"], spec["V"]
             h_all = all_hidden[rows].to(self.router.proj.weight.dtype)  # [n, T_all, H]
             h_trig = h_all[torch.arange(rows.numel(), device=dev), st.trigger[rows]]  # [n, H]
             val = value[rows]

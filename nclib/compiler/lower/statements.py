@@ -1,7 +1,7 @@
 """Lowering of statements: assignments, augmented assignments, if, return, raise and assert.
 
 Names that can hold None (`infer_kinds.nullable_names`) carry a companion flag `name.set`, kept
-up to date at every assignment (`defined`). Loops are in `lower_loops`.
+up to date at every assignment (`defined`). Loops are in `lower.loops`.
 """
 
 from __future__ import annotations

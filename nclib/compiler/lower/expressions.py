@@ -1,7 +1,7 @@
 """Lowering of expressions: operands, conditions with short-circuit jumps, arithmetic, comparisons.
 
 `expr` returns the operand holding the value (a name, a temporary or a `Const`); with `dst` the
-value is written there. Calls are in `lower_calls`, list displays and list operations in `lower_lists`.
+value is written there. Calls are in `lower.calls`, list displays and list operations in `lower.lists`.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ assert, a raise, an index out of range, None used as a number, a function ending
 value).
 
 The lowering of a function is one class, `FunctionLowering`, joined from one mixin per concern,
-each in its own module: `lower_statements`, `lower_loops`, `lower_expressions`, `lower_calls`,
-`lower_lists`, `lower_arithmetic`, over `lower_emit` (temporaries, labels, instructions at a source
+each in its own module: `lower.statements`, `lower.loops`, `lower.expressions`, `lower.calls`,
+`lower.lists`, `lower.arithmetic`, over `lower.emit` (temporaries, labels, instructions at a source
 location).
 """
 
@@ -22,13 +22,13 @@ from nclib.compiler.collect_functions import Module
 from nclib.compiler.infer_kinds import Kinds, none_defaults, nullable_names
 from nclib.compiler.ir import Const, IRFunction
 from nclib.compiler.language import const_int, is_none
-from nclib.compiler.lower_arithmetic import ArithmeticLowering
-from nclib.compiler.lower_calls import CallLowering
-from nclib.compiler.lower_emit import Emitter
-from nclib.compiler.lower_expressions import ExpressionLowering
-from nclib.compiler.lower_lists import ListLowering
-from nclib.compiler.lower_loops import LoopLowering
-from nclib.compiler.lower_statements import StatementLowering
+from nclib.compiler.lower.arithmetic import ArithmeticLowering
+from nclib.compiler.lower.calls import CallLowering
+from nclib.compiler.lower.emit import Emitter
+from nclib.compiler.lower.expressions import ExpressionLowering
+from nclib.compiler.lower.lists import ListLowering
+from nclib.compiler.lower.loops import LoopLowering
+from nclib.compiler.lower.statements import StatementLowering
 
 __all__ = ["FunctionLowering", "lower"]
 
