@@ -130,7 +130,7 @@ _install_transformers_hook()
 MOVED = {
     "nclib.program": "nclib.runtime.program", "nclib.call": "nclib.runtime.call",
     "nclib.worlds": "nclib.runtime.worlds", "nclib.library": "nclib.runtime.library",
-    "nclib.manifest": "nclib.runtime.manifest", "nclib.library_spec": "nclib.runtime.library_spec",
+    "nclib.manifest": "nclib.runtime.manifest", "nclib.library_spec": "nclib.model.library_spec",
     "nclib.options": "nclib.util.options", "nclib.memory": "nclib.machine.memory",
     "nclib.atomic": "nclib.util.atomic", "nclib.lazy": "nclib.util.lazy",
     "nclib.corpus": "nclib.data.corpus", "nclib.userdata": "nclib.data.userdata",

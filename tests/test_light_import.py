@@ -112,6 +112,7 @@ print(type(model).__module__, type(model).__name__, type(config).__name__)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first", ["import nclib", "import transformers; import nclib",
                                    "import transformers.models.auto; import nclib",
                                    "import nclib; import transformers.models.llama"])

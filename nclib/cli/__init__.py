@@ -19,7 +19,6 @@ import sys
 
 from nclib.cli import analyze, check_stdlib, compile, disasm, eval, run, trace, train
 from nclib.cli.parser import Parser, explain
-from nclib.runtime.stdlib_check import random_args  # noqa: F401  (kept importable from here, as before the split)
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 

@@ -16,14 +16,7 @@ from nclib.errors import UsageError
 
 __all__ = ["add_parser", "run"]
 
-# `nclib analyze --help` prints this text unchanged since before the CLI became a package (issue 23:
-# no change of behaviour); its wiring paragraph names the old module and should go in a change of its own.
 DESCRIPTION = """`nclib analyze`: attention, representations, traces and complexity sweeps as PNG + JSON.
-
-Wiring into the main parser (nclib/cli.py)::
-
-    from nclib.algeval.cli import add_analyze_parser, run_analyze
-    add_analyze_parser(subparsers)          # registers `analyze` with func=run_analyze
 
 Every subcommand writes its figures and a ``summary_<subcommand>.json`` into ``--out``.
 Prompts come from ``--prompt`` (repeatable), or a task dataset saved with ``build_tasks``

@@ -1,4 +1,4 @@
-"""`nclib check-stdlib`: the standard library against CPython (nclib.runtime.stdlib_check)."""
+"""`nclib check-stdlib`: the standard library against CPython (nclib.evals.stdlib_check)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(a) -> None:
-    from nclib.runtime.stdlib_check import check_stdlib
+    from nclib.evals.stdlib_check import check_stdlib
 
     out = Path(a.out)
     with writing(out, "the check's outputs"):  # an unwritable --out fails here, before the compile

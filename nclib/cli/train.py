@@ -21,7 +21,7 @@ def add_parser(subparsers) -> None:
 
 def run(a) -> None:
     from nclib.data.userdata import DatasetError
-    from nclib.runtime.library_spec import LibrarySpecError
+    from nclib.model.library_spec import LibrarySpecError
     from nclib.train.finetune import ConfigError, recipe_main
 
     try:

@@ -7,7 +7,7 @@
     interp    hard mode as a loop per batch element, plain Python (interpreted) ...
     compiled  ... and the same loop compiled by numba, for the CPU
     backend   which hard machine runs a batch (NCLIB_HARD, the interpreted-to-compiled switch)
-    soft      soft mode: distributions over values and lines (DESIGN.md §2, docs/machine.md)
+    soft      soft mode: distributions over values and lines (docs/design.md §2.2, docs/machine.md)
 
 Names are re-exported here and imported on first use, so `nclib.machine.isa` can be imported by
 the compiler without loading the machines (which import the compiler).

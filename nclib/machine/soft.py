@@ -1,6 +1,6 @@
 """Soft mode: every register and memory cell is a distribution over the V window entries, the
 instruction pointer is a distribution over the P lines, and one step is the convex mixture of
-what every line would do, weighted by the instruction pointer (DESIGN.md §2). With one-hot
+what every line would do, weighted by the instruction pointer (docs/design.md §2.2). With one-hot
 inputs the soft machine follows exactly the hard machine's path. Derivations: docs/machine.md.
 
 Fast paths (docs/machine.md, "Soft step: fast paths"), each giving the values and gradients of

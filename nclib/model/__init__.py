@@ -1,4 +1,4 @@
-"""NCLlama: LLaMA-family causal LMs with the reasoning module (DESIGN.md §6).
+"""NCLlama: LLaMA-family causal LMs with the reasoning module (docs/design.md §6).
 
 Importing this package registers `NCLlamaConfig` / `NCLlamaForCausalLM` with `AutoConfig` and
 `AutoModelForCausalLM` (model_type "ncllama"), and for `trust_remote_code` saving. `import nclib`

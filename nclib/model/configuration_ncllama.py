@@ -109,7 +109,7 @@ class NCLlamaConfig(LlamaConfig):
     # the reader's argument distributions define independent choices; the nc_worlds_top_k most
     # probable joint assignments per routine run exactly in hard mode and the writer mixes their
     # tapes weighted by each world's probability, so the answer loss alone trains router, reader
-    # and gate (DESIGN.md §2, nclib/model/README.md).
+    # and gate (docs/design.md §6.4, nclib/model/README.md).
     nc_machine_mode: str = "soft"
     nc_worlds_top_k: int = 16
     # Initial bias of the reader's list membership score: sigmoid(bias) is the prior probability that

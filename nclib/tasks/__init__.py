@@ -1,4 +1,4 @@
-"""Algorithmic task datasets: sort, add, fib, gcd and graph reachability (DESIGN.md §8).
+"""Algorithmic task datasets: sort, add, fib, gcd and graph reachability (docs/design.md §8.1).
 
 A task is a `Task` (`task.py`): its routine and the routine's Python reference, its training
 templates per style, its held-out wordings, a sampler, a size function and an answer format. The

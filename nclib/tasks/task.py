@@ -8,7 +8,7 @@ list of ints). A template (a format string, or what the task's ``render`` takes)
 A task also says how its routine is compiled for the model (``values``, ``memory``) and what the
 model reads and writes around it (``output_labels``, ``symbols``): `library_entry` is the routine
 as a recipe's ``library:`` entry, and the built-in tasks' library is compiled from those entries
-by the same code as a recipe's own list (`nclib.runtime.library_spec.compile_library`).
+by the same code as a recipe's own list (`nclib.model.library_spec.compile_library`).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class Task:
     key: Callable[[str, list], tuple] = values_key  # (prompt, argument values) -> the instance, after the name
     labels: tuple = ()  # targets balanced exactly within each size, passed to `sample` (else label is None)
     prompt_instances: bool = False  # an instance is the whole prompt; wordings are held out instead (fib)
-    # the routine in the model (the `library:` entry's keys, nclib.runtime.library_spec)
+    # the routine in the model (the `library:` entry's keys, nclib.model.library_spec)
     values: tuple[int, int] = (0, 256)  # value window [lo, hi): holds every answer of every split (arithmetic wraps)
     memory: int | None = None  # list-memory cells (None: the library default, min(128, hi - 1))
     output_labels: tuple[str, ...] = ()  # the answer texts of the values lo, lo + 1, ... (the model writes a label)

@@ -2,10 +2,10 @@
 baseline from one backbone, and turning dataset rows into training / evaluation batches.
 
 The task library compiles each task's stdlib routine with the task's value window, which holds
-every answer of every split (DESIGN.md §2: arithmetic wraps inside the window): that is what lets
+every answer of every split (docs/design.md §2.1: arithmetic wraps inside the window): that is what lets
 the same routine answer the out-of-distribution sizes. Each `Task` carries its routine's window,
 memory, labels and symbols as a `library:` entry (`Task.library_entry`), compiled by the same code
-as a recipe's own `library:` list (`nclib.runtime.library_spec.compile_library`). Those windows are
+as a recipe's own `library:` list (`nclib.model.library_spec.compile_library`). Those windows are
 large (add: 2^18 values), so the augmented model runs the machine in hard mode
 (`nc_machine_mode="hard"`): the teacher-forced arguments of training are one-hot, where soft and
 hard execution agree exactly, and the soft path with its V x V operand tables is only affordable
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from nclib.runtime.library import Library
-from nclib.runtime.library_spec import STDLIB_MODULE, CompiledLibrary, compile_library
+from nclib.model.library_spec import STDLIB_MODULE, CompiledLibrary, compile_library
 from nclib.tasks import ROOM_NAMES, ROUTINE, TASKS, TaskDataError, prompt_values
 
 # Views of what the tasks carry, under their earlier names (the tasks are the only source).

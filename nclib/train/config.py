@@ -146,7 +146,7 @@ class RecipeConfig:
     # (path, name, prompt_column, answer_column, size_column, test_fraction, train_split, test_splits)
     dataset: dict = field(default_factory=dict)
     # the routines instead of the task library: stdlib names or {source: "file.py:func", values: [lo, hi],
-    # memory, stack, output, labels, symbols} (nclib.runtime.library_spec); needed by the augmented variant with `dataset`
+    # memory, stack, output, labels, symbols} (nclib.model.library_spec); needed by the augmented variant with `dataset`
     library: list = field(default_factory=list)
     # share of each batch's rows that are ordinary prose with numbers (nclib.data.corpus, train sources),
     # language-model loss on every token and no call: the module learns when not to fire (both variants)
@@ -250,7 +250,7 @@ class RecipeConfig:
 
     def _validate_user_fields(self, where: str) -> None:
         """`dataset` and `library`: their shape (files are read at setup) and how they combine."""
-        from nclib.runtime.library_spec import LibrarySpecError, parse_library
+        from nclib.model.library_spec import LibrarySpecError, parse_library
         from nclib.data.userdata import DatasetError, DatasetSpec
 
         try:

@@ -16,7 +16,7 @@ checkpoint holds the trainable weights, optimizer, scheduler and RNG states. The
 checks are in nclib.train.config; what `supervision:` implies, in nclib.train.supervision.
 
 Data and routines: the built-in tasks with their task library, or a user's own (prompt, answer)
-dataset (`dataset:`, nclib.data.userdata) and routines (`library:`, nclib.runtime.library_spec), e.g.
+dataset (`dataset:`, nclib.data.userdata) and routines (`library:`, nclib.model.library_spec), e.g.
     dataset: {path: data/inversions.jsonl, test_fraction: 0.1}
     library: [gcd, {source: my_routines.py:count_inversions, values: [0, 256]}]
 """
@@ -123,7 +123,7 @@ class FinetuneRecipe:
     def _build_model(self):
         from peft import LoraConfig, get_peft_model
 
-        from nclib.runtime.library_spec import compile_library
+        from nclib.model.library_spec import compile_library
         from nclib.tasks.task_model import load_backbone, task_routines
 
         routines = None  # the config's library, or the tasks' own routines; compiled before any model

@@ -8,6 +8,8 @@ import nclib
 import nclib.kernels
 from kernel_testing import DEVICE
 
+pytestmark = pytest.mark.slow  # slow: the second lane of scripts/test.sh
+
 SOURCE = '''
 def scaled_sum(xs: list[int], k: int) -> int:
     total = 0

@@ -13,6 +13,8 @@ from nclib.model.reasoning.router import MOMENTUM
 
 from ncllama_testing import encode
 
+pytestmark = pytest.mark.slow  # slow: the second lane of scripts/test.sh
+
 PROMPTS = ["What is 12+34? Answer:", "Sort: 5 3 1 9 2 ->", "The sum of our efforts in 2023 was"]
 
 

@@ -7,6 +7,8 @@ import torch
 
 from nclib.model import CallStatus, NCLlamaForCausalLM, load_smollm2, load_smollm2_tokenizer
 
+pytestmark = pytest.mark.slow  # slow: the second lane of scripts/test.sh
+
 CASES = [
     ("insertion_sort", "Sort the list 5 3 1 9 2 ->", [[0, 1, 2, 3, 4]], "1, 2, 3, 5, 9"),
     ("add", "What is 47+38? Answer:", [[0], [1]], "85"),

@@ -128,7 +128,7 @@ def test_max_steps_still_bounds_a_halting_loop(one_thread):
 def test_stdlib_results_unchanged_by_detection(one_thread, monkeypatch, name):
     import random
 
-    from nclib.cli import random_args
+    from nclib.evals.stdlib_check import random_args
 
     p = nclib.stdlib()[name]
     rng = random.Random(1)

@@ -23,7 +23,7 @@ from nclib import atomic
 from nclib.train.checkpoint import CheckpointError, TrainingState, load_checkpoint, save_checkpoint
 from nclib.train.finetune import ConfigError, FinetuneRecipe, RecipeConfig, recipe_main
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.slow]  # slow: the second lane of scripts/test.sh
 
 TINY = Path(__file__).parents[2] / "train" / "configs" / "tiny_augmented.yaml"
 FILES = ["optimizer.safetensors", "state.json", "trainable.safetensors"]

@@ -1,4 +1,4 @@
-"""Libraries of any routines from a config (nclib.runtime.library_spec): stdlib names compile as in
+"""Libraries of any routines from a config (nclib.model.library_spec): stdlib names compile as in
 `nclib.stdlib()`, user files compile with their window, labels and symbols reach the model, and
 every bad entry is one LibrarySpecError naming it."""
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import nclib
-from nclib.runtime.library_spec import LibrarySpecError, compile_library, parse_library
+from nclib.model.library_spec import LibrarySpecError, compile_library, parse_library
 
 # the walkthrough's routine (examples/inversions) and a second routine that calls it
 INVERSIONS = (Path(__file__).parents[2] / "examples" / "inversions" / "routine.py").read_text() + '''

@@ -1,4 +1,4 @@
-"""Worlds mode (DESIGN.md §2): exact enumeration over the top-K joint argument assignments.
+"""Worlds mode (docs/design.md §2.4): exact enumeration over the top-K joint argument assignments.
 
 The oracle is brute force: every joint assignment with positive probability, run by CPython
 (the stdlib sources are plain Python), gives E[onehot(f(X))] and the faulted mass."""

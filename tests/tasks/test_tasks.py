@@ -458,7 +458,7 @@ def test_no_test_prompt_is_a_training_prompt(built):
 def test_each_task_carries_its_library_entry():
     """The built-in library is compiled from the tasks' `library:` entries, by the code that compiles
     a recipe's own list: the same routines, labels and symbols."""
-    from nclib.runtime.library_spec import compile_library, parse_library
+    from nclib.model.library_spec import compile_library, parse_library
     from nclib.tasks.task_model import task_library, task_routines
 
     entries = [TASKS[t].library_entry() for t in TASKS]

@@ -22,7 +22,7 @@ CONFIGS = sorted((Path(__file__).parents[2] / "train" / "configs").glob("*.yaml"
 TINY = Path(__file__).parents[2] / "train" / "configs" / "tiny_augmented.yaml"
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.slow]  # slow: the second lane of scripts/test.sh
 
 
 @pytest.fixture(scope="module")

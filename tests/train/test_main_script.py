@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from as_user import run_as_user
+
+pytestmark = pytest.mark.slow  # slow: the second lane of scripts/test.sh
 
 TINY = ["model=tiny", "steps=2", "n_train=24", "n_test=8", "batch_size=4", "threads=1", "checkpoint_every=0",
         "lora={r: 4, alpha: 8, dropout: 0.0, target_modules: [q_proj, v_proj], last_layers: 0}"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nclib.runtime.library_spec import LibrarySpecError
+from nclib.model.library_spec import LibrarySpecError
 from nclib.train.finetune import ConfigError, FinetuneRecipe, RecipeConfig, recipe_main
 
 TINY = Path(__file__).parents[2] / "train" / "configs" / "tiny_augmented.yaml"
@@ -25,7 +25,7 @@ def is_sorted(xs: list[int]) -> int:
     return count_inversions(xs) == 0
 '''
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.slow]  # slow: the second lane of scripts/test.sh
 
 
 @pytest.fixture

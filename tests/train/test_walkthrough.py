@@ -17,7 +17,7 @@ from as_user import readme_block, run_as_user
 ROOT = Path(__file__).parents[2]
 CONFIG = ROOT / "train" / "configs" / "smollm2_inversions.yaml"
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.slow]  # slow: the second lane of scripts/test.sh
 
 
 def test_walkthrough_on_the_tiny_model(tmp_path):
