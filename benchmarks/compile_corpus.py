@@ -469,7 +469,8 @@ def full_arguments(prog, fn: Callable, args: tuple) -> tuple:
     if len(prog.params) <= len(args):
         return args
     signature = inspect.signature(fn).parameters
-    return args + tuple(int(signature[name].default) for name in prog.params[len(args):])
+    defaults = [signature[name].default for name in prog.params[len(args):]]
+    return args + tuple(d if d is None else int(d) for d in defaults)
 
 
 # -- one entry ------------------------------------------------------------------------------------

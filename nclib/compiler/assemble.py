@@ -63,7 +63,8 @@ class Assembly:
     memory: int
     stack: int
     functions: dict[str, int] = field(default_factory=dict)  # name -> first line
-    defaults: list[int] = field(default_factory=list)  # values of the last len(defaults) parameters when omitted
+    defaults: list[int | None] = field(default_factory=list)  # values of the last len(defaults) parameters when omitted
+    none_flags: dict[str, int] = field(default_factory=dict)  # parameter with default None -> register of its flag (1: a value, 0: None)
     returns_tuple: bool = False  # the entry returns a tuple (stored like a list; Program returns a Python tuple)
 
     @property
@@ -184,12 +185,13 @@ def assemble(functions: dict[str, IRFunction], entry: str, n_regs: int, source: 
                        line.target if isinstance(line.target, int) else 0, int(line.check)] for line in lines],
                      dtype=np.int64).reshape(len(lines), N_FIELDS)
     fn = functions[entry]
-    visible = [p for p in fn.params if p not in fn.hidden]  # a parameter with default None starts as None
+    visible = [p for p in fn.params if p not in fn.hidden]  # the flags of parameters with default None are set by the runtime
     return Assembly(entry=entry, params=visible, param_kinds=[fn.kinds[p] for p in visible],
                     param_registers=[fn.phys[p] for p in visible], returns=fn.returns, table=table,
                     consts=consts, n_regs=n_regs, lines=lines, source=source, file=file, lo=lo, V=V,
                     memory=memory, stack=stack, functions=starts,
-                    defaults=[fn.defaults[p] for p in visible if p in fn.defaults], returns_tuple=fn.returns_tuple)
+                    defaults=[fn.defaults[p] for p in visible if p in fn.defaults], returns_tuple=fn.returns_tuple,
+                    none_flags={p: fn.phys[f"{p}.set"] for p in visible if f"{p}.set" in fn.hidden})
 
 
 def _expand(fn: IRFunction, ins: Instr, functions: dict[str, IRFunction], lines: list[AsmLine], fixups: list[AsmLine]) -> list[AsmLine]:

@@ -89,8 +89,8 @@ class IRFunction:
     returns: str  # "int" | "list" | "none"
     body: list = field(default_factory=list)  # Instr | Label
     phys: dict[str, int] = field(default_factory=dict)  # filled by regalloc
-    hidden: list[str] = field(default_factory=list)  # parameters the entry's caller does not pass (default None, and x.set flags)
-    defaults: dict[str, int] = field(default_factory=dict)  # parameter -> its int default
+    hidden: list[str] = field(default_factory=list)  # the x.set flags of parameters with default None (the runtime sets them)
+    defaults: dict[str, int | None] = field(default_factory=dict)  # parameter -> its default (an int, or None)
     returns_tuple: bool = False  # every return is a tuple (stored like a list)
 
     def listing(self) -> str:

@@ -10,6 +10,7 @@ import ast
 import sys
 
 from nclib.errors import UsageError
+from nclib.runtime.call import none_flags, with_defaults
 
 __all__ = ["parse_arguments"]
 
@@ -37,8 +38,12 @@ def parse_literal(text: str):
 
 def parse_arguments(prog, texts: list[str]) -> list:
     """Texts -> Python ints and lists of ints for `prog` (a Program or an Assembly), as many as it
-    has parameters (usage errors otherwise)."""
-    args = [parse_literal(text) for text in texts]
+    has parameters, omitted trailing ones taking their defaults (usage errors otherwise). `None`
+    is read for a parameter whose default is None."""
+    asm = getattr(prog, "asm", prog)
+    nullable = none_flags(asm)
+    args = list(with_defaults(asm, [None if text == "None" and param in nullable else parse_literal(text)
+                                    for param, text in zip(list(prog.params) + [""] * len(texts), texts)]))
     name = getattr(prog, "name", None) or prog.entry
     if len(args) != len(prog.params):
         raise UsageError(f"{name} takes {len(prog.params)} arguments ({', '.join(prog.params)}), got {len(args)}: "

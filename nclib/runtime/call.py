@@ -22,19 +22,19 @@ from nclib.machine.cycles import enclosing_loop
 from nclib.machine.state import initial_state
 
 __all__ = ["COLD_STEPS", "call_hard", "compile_in_background", "compiled_loop_cached", "check_call_args", "check_value",
-           "enclosing_loop", "hard_choice", "initial_state", "raise_fault"]
+           "enclosing_loop", "hard_choice", "initial_state", "none_flags", "raise_fault", "with_defaults"]
 
 
 def check_call_args(asm, args: tuple) -> list:
     """The arguments of one call, defaults filled in: TypeError for a wrong count or kind,
     ValueRangeError for a value outside the window (checked before it becomes an int64)."""
     params, kinds, name = list(asm.params), list(asm.param_kinds), asm.entry
-    defaults = list(getattr(asm, "defaults", []))
-    if len(params) - len(defaults) <= len(args) < len(params):  # omitted arguments take their defaults
-        args = tuple(args) + tuple(defaults[len(defaults) - (len(params) - len(args)):])
+    args = with_defaults(asm, args)
     if len(args) != len(params):
         raise TypeError(f"{name}() takes {len(params)} arguments ({', '.join(params)}), got {len(args)}")
     for param, kind, arg in zip(params, kinds, args):
+        if arg is None and param in none_flags(asm):
+            continue
         if kind == "list":
             if not isinstance(arg, (list, tuple)) or not all(isinstance(x, int) for x in arg):
                 raise TypeError(f"argument {param} of {name} must be a list of ints, got {arg!r}")
@@ -45,6 +45,20 @@ def check_call_args(asm, args: tuple) -> list:
                 raise TypeError(f"argument {param} of {name} must be an int, got {type(arg).__name__} {arg!r}")
             check_value(asm, param, arg)
     return list(args)
+
+
+def none_flags(asm) -> dict[str, int]:
+    """Parameter with default None -> the register of its flag (1: holds a value, 0: None)."""
+    return getattr(asm, "none_flags", {})
+
+
+def with_defaults(asm, args) -> tuple:
+    """`args` with the omitted trailing arguments that have a default filled in (None for a
+    parameter whose default is None), as Python fills them; other counts are left as they are."""
+    params, defaults = list(asm.params), list(getattr(asm, "defaults", []))
+    if not len(params) - len(defaults) <= len(args) < len(params):
+        return tuple(args)
+    return tuple(args) + tuple(defaults[len(defaults) - (len(params) - len(args)):])
 
 
 def check_value(asm, param: str, x: int) -> None:
@@ -58,7 +72,12 @@ def call_hard(asm, args: tuple, max_steps: int = 1_000_000):
     """`asm`'s routine on Python ints and lists, like calling the Python function: list arguments
     are updated in place; errors raise (see `raise_fault`)."""
     args = check_call_args(asm, args)
-    state, layout = initial_state(asm, args)
+    flags = none_flags(asm)
+    state, layout = initial_state(asm, [([] if kind == "list" else 0) if arg is None else arg
+                                        for kind, arg in zip(asm.param_kinds, args)])
+    for param, arg in zip(asm.params, args):
+        if param in flags:
+            state.regs[0, flags[param]] = int(arg is not None)
     run_state(asm, state, max_steps)
     regs, mem = state.regs, state.mem
     ip, steps, fault, fault_line, overflow_line, overflow_value = (

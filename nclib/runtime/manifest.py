@@ -45,7 +45,7 @@ def program_sha256(program) -> str:
         "values": [int(asm.lo), int(asm.lo + asm.V)], "memory": int(asm.memory), "stack": int(asm.stack),
         "param_kinds": list(asm.param_kinds), "param_registers": [int(r) for r in asm.param_registers],
         "returns": asm.returns, "returns_tuple": bool(getattr(asm, "returns_tuple", False)),
-        "defaults": [int(d) for d in getattr(asm, "defaults", [])],
+        "defaults": [d if d is None else int(d) for d in getattr(asm, "defaults", [])],
         "errors": [[i, line.note, [[kind, int(x)] for kind, x in line.values]]
                    for i, line in enumerate(asm.lines) if line.op == "fault"],
     }

@@ -11,7 +11,7 @@ import torch
 
 from nclib import kernels
 from nclib.compiler import Assembly, compile_text
-from nclib.runtime.call import call_hard, check_value, raise_fault
+from nclib.runtime.call import call_hard, check_value, none_flags, raise_fault, with_defaults
 from nclib.errors import ArgumentError, ValueRangeError
 from nclib.machine.backend import run_hard
 from nclib.machine.isa import FAULT_NO_HALT, HALT_LINE, RV
@@ -145,10 +145,13 @@ class Program:
             raise ArgumentError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not calls:
             raise ValueError("encode needs at least one call")
+        calls = [with_defaults(self.asm, args) for args in calls]
         for args in calls:
             if len(args) != len(self.params):
                 raise TypeError(f"{self.name} takes {len(self.params)} arguments ({', '.join(self.params)}), got {args!r}")
             for name, kind, arg in zip(self.params, self.param_kinds, args):
+                if arg is None and name in none_flags(self.asm):
+                    continue
                 for x in (arg if kind == "list" else [arg]):
                     if isinstance(x, bool) or not isinstance(x, int):
                         raise ArgumentError(f"argument {name} of {self.name} must be {'a list of ints' if kind == 'list' else 'an int'}, "
@@ -162,6 +165,12 @@ class Program:
         out = []
         for k, kind in enumerate(self.param_kinds):
             column = [args[k] for args in calls]
+            if None in column:  # a batch holds None in every element or in none
+                if any(x is not None for x in column):
+                    raise ArgumentError(f"argument {self.params[k]} of {self.name} is None in some calls of the batch and not in "
+                                        "others; a batch passes None for every element or for none")
+                out.append(None)
+                continue
             if kind == "list":
                 width = max(1, max(len(x) for x in column))
                 values = torch.tensor([list(x) + [0] * (width - len(x)) for x in column], dtype=torch.int64)
@@ -170,7 +179,7 @@ class Program:
                 values, lengths = torch.tensor(column, dtype=torch.int64), None
             if mode != "hard":
                 self._check_values(self.params[k], values, soft=False)
-                values = torch.nn.functional.one_hot(values - self.lo, self.V).to(dtype)
+                values = self._one_hot(values, dtype)
             out.append((values, lengths) if kind == "list" else values)
         return out
 
@@ -219,6 +228,8 @@ class Program:
         at one-hot inputs; docs/machine.md, "Pruning"). Runs on the device of the inputs."""
         if mode not in MODES:
             raise ArgumentError(f"mode must be 'hard', 'soft' or 'worlds', got {mode!r}")
+        if len(args) < len(self.params) and all(p in none_flags(self.asm) for p in self.params[len(args):]):
+            args = tuple(args) + (None,) * (len(self.params) - len(args))  # omitted parameters with default None hold None
         if len(args) != len(self.params):
             raise TypeError(f"{self.name} takes {len(self.params)} arguments ({', '.join(self.params)}), got {len(args)}")
         if max_steps is not None:
@@ -241,12 +252,29 @@ class Program:
             check_soft_run(self.asm, B, dtype, device, grad=grad and checkpoint, segment=segment,
                            tables_built=device in self._tables)
             return self._execute_soft(parsed, layout, offset, B, device, dtype, max_steps or 10_000, eps, checkpoint, segment, trace,
-                                      prune)
-        return self._execute_hard(parsed, layout, offset, B, device, max_steps or 1_000_000, trace)
+                                      prune, self._flag_registers(args, B, device, dtype, soft))
+        return self._execute_hard(parsed, layout, offset, B, device, max_steps or 1_000_000, trace,
+                                  self._flag_registers(args, B, device, dtype, soft))
+
+    def _flag_registers(self, args, B: int, device, dtype, soft: bool) -> list:
+        """(register, value) of the flag of each parameter with default None: 0 where the batch
+        passes None, else 1 ([B] int64, or [B, V] one-hot in soft mode)."""
+        out = []
+        for name, arg in zip(self.params, args):
+            if name in none_flags(self.asm):
+                flag = torch.full((B,), int(arg is not None), dtype=torch.int64, device=device)
+                out.append((none_flags(self.asm)[name], self._one_hot(flag, dtype) if soft else flag))
+        return out
+
+    def _one_hot(self, values: torch.Tensor, dtype) -> torch.Tensor:
+        return torch.nn.functional.one_hot(values - self.lo, self.V).to(dtype)
 
     def _parse(self, args, soft: bool):
         parsed, sizes, device, dtype = [], set(), None, torch.float32
         for name, kind, arg in zip(self.params, self.param_kinds, args):
+            if arg is None and name in none_flags(self.asm):
+                parsed.append(None)  # filled in below, once the batch size is known
+                continue
             if kind == "list":
                 if isinstance(arg, torch.Tensor):
                     arg = (arg, None)
@@ -281,7 +309,13 @@ class Program:
         if len(sizes) > 1:
             raise ValueError(f"arguments of {self.name} have different batch sizes {sorted(sizes)}")
         B = sizes.pop() if sizes else 1
-        return parsed, B, device or torch.device("cpu"), dtype
+        device = device or torch.device("cpu")
+        for k, kind in enumerate(self.param_kinds):
+            if parsed[k] is None:  # None: the value 0 (an empty list), its flag says None
+                zeros = torch.zeros((B, 1) if kind == "list" else (B,), dtype=torch.int64, device=device)
+                value = self._one_hot(zeros, dtype) if soft else zeros
+                parsed[k] = (value, torch.zeros(B, dtype=torch.int64, device=device)) if kind == "list" else value
+        return parsed, B, device, dtype
 
     def _check_values(self, name: str, x: torch.Tensor, soft: bool, mask: torch.Tensor | None = None) -> None:
         if soft:
@@ -318,9 +352,10 @@ class Program:
                                     f"(sum {float(total[where]):.6g}); pass one distribution over the {self.V} window values "
                                     f"per row (e.g. softmax or one_hot; prog.encode builds one-hot inputs)")
 
-    def _execute_hard(self, parsed, layout, heap, B, device, max_steps, trace) -> ExecResult:
+    def _execute_hard(self, parsed, layout, heap, B, device, max_steps, trace, flags=()) -> ExecResult:
         asm, R, A = self.asm, self.asm.n_regs, self.memory
         placement = place_arguments(asm.param_registers, self.param_kinds, parsed, layout, heap)
+        placement.registers += flags
         state = initial_hard_state(asm, placement, B, device)
         steps_log = [] if trace else None
         state = run_hard(asm, state, max_steps, steps_log)
@@ -356,11 +391,12 @@ class Program:
         return self._tables[device]
 
     def _execute_soft(self, parsed, layout, heap, B, device, dtype, max_steps, eps, use_checkpoint, segment, trace,
-                      prune: float = 0.0) -> ExecResult:
+                      prune: float = 0.0, flags=()) -> ExecResult:
         asm, A, V, lo = self.asm, self.memory, self.V, self.lo
         prm = {k: v.to(device=device, dtype=dtype) for k, v in self.tensors.items()}
         tab = self.tables(device)
         placement = place_arguments(asm.param_registers, self.param_kinds, parsed, layout, heap)
+        placement.registers += flags
         regs, mem, stack, sp, ip, ponder = initial_soft_state(asm, placement, B, device, dtype)
         steps_log = [] if trace else None
         state, _ = run_soft(asm, tab, prm, (regs, mem, stack, sp, ip, ponder), max_steps, eps, use_checkpoint, segment, steps_log,

@@ -256,7 +256,8 @@ def test_none_sentinels():
         arr = sorted(rng.randrange(20) for _ in range(rng.randrange(8)))
         calls.append((arr, rng.randrange(20)))
     prog = check_hard(DEFAULTS, "binary_search", calls, stack=32)
-    assert prog.params == ["arr", "x", "low"]  # high=None starts as None: the entry's caller does not pass it
+    assert prog.params == ["arr", "x", "low", "high"]  # high=None is kept: omitted it is None, given it is the value
+    check_hard(DEFAULTS, "binary_search", [(arr, x, 0, len(arr)) for arr, x in calls], stack=32)
     check_hard(DEFAULTS, "fib_memo", [(n,) for n in range(13)], stack=32)
     check_hard(DEFAULTS, "first_none", [([rng.randrange(9) for _ in range(rng.randrange(5))],) for _ in range(80)])
     soft = nclib.compile(DEFAULTS, entry="first_none", values=(0, 16), memory=15)

@@ -37,3 +37,60 @@ def test_none_behaves_as_in_python(name):
     exec(CASES[name], namespace)
     program = nclib.compile(CASES[name], "f", values=(-64, 64))
     assert [outcome(program, n) for n in range(9)] == [outcome(namespace["f"], n) for n in range(9)]
+
+
+POWER = ("def power(a: int, n: int, mod=None) -> int:\n    r = 1\n    for _ in range(n):\n        r = r * a\n"
+         "        if mod is not None:\n            r = r % mod\n    return r\n")
+APPEND = ("def f(a: int, acc=None) -> list:\n    out = []\n    if acc is not None:\n        for x in acc:\n"
+          "            out.append(x)\n    out.append(a)\n    return out\n")
+
+
+def python_function(source, name):
+    space = {}
+    exec(source, space)
+    return space[name]
+
+
+def test_none_default_parameter_is_kept_in_the_signature():
+    prog = nclib.compile(POWER, values=(-64, 2048))
+    assert prog.params == ["a", "n", "mod"]
+    power = python_function(POWER, "power")
+    for args in [(2, 10), (2, 10, 7), (2, 10, None), (3, 5, 11), (5, 0, 3)]:
+        assert prog(*args) == power(*args), args
+
+
+def test_none_default_list_parameter():
+    prog = nclib.compile(APPEND)
+    f = python_function(APPEND, "f")
+    for args in [(3,), (3, None), (3, [1, 2])]:
+        assert prog(*args) == f(*[list(x) if isinstance(x, list) else x for x in args]), args
+
+
+def test_none_default_in_batches():
+    prog = nclib.compile(POWER, values=(-64, 2048))
+    assert prog.decode(prog.execute(*prog.encode([(2, 10, 7), (3, 4, 5)]))) == [2**10 % 7, 3**4 % 5]
+    assert prog.decode(prog.execute(*prog.encode([(2, 10), (3, 4, None)]))) == [1024, 81]
+    a, n = prog.encode([(2, 10), (3, 4)])[:2]
+    assert prog.decode(prog.execute(a, n)) == [1024, 81]
+    assert prog.decode(prog.execute(*prog.encode([(2, 5, 7)], "soft"),
+                                    mode="soft")) == [32 % 7]
+    assert prog.decode(prog.execute(*prog.encode([(2, 5)], "soft"), mode="soft")) == [32]
+    with pytest.raises(nclib.errors.ArgumentError, match="argument mod of power is None in some calls"):
+        prog.encode([(2, 10, 7), (3, 4)])
+
+
+def test_int_default_parameter_may_be_omitted():
+    prog = nclib.compile("def f(a: int, k=3) -> int:\n    return a + k\n")
+    assert prog.params == ["a", "k"]
+    assert (prog(2), prog(2, 5)) == (5, 7)
+    assert prog.decode(prog.execute(*prog.encode([(2,), (2, 5)]))) == [5, 7]
+
+
+def test_cli_run_fills_defaults(tmp_path, capsys):
+    from nclib.cli import main
+
+    source = tmp_path / "power.py"
+    source.write_text(POWER)
+    for args, expected in [(["2", "10", "7"], 2), (["2", "10"], 1024), (["2", "10", "None"], 1024)]:
+        main(["run", f"{source}:power", *args, "--values", "-64", "2048"])
+        assert capsys.readouterr().out.split() == [str(expected)], args

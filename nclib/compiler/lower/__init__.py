@@ -58,8 +58,8 @@ class FunctionLowering(StatementLowering, LoopLowering, ExpressionLowering, Call
     def lower(self) -> IRFunction:
         """The function's IR: its body, then the end a path falls off (return None, or a fault when the
         function returns a value elsewhere)."""
-        hidden = none_defaults(self.fn)
-        params = [a.arg for a in self.fn.args.args] + [f"{p}.set" for p in hidden]
+        flags = [f"{p}.set" for p in none_defaults(self.fn)]  # 1: the parameter holds a value, 0: None
+        params = [a.arg for a in self.fn.args.args] + flags
         for stmt in self.fn.body:
             self.stmt(stmt)
         returns = self.all_kinds.returns[self.fn.name]
@@ -69,6 +69,6 @@ class FunctionLowering(StatementLowering, LoopLowering, ExpressionLowering, Call
         else:
             self.emit("fault", note=f"{self.fn.name} reached its end without returning a value")
         args = self.fn.args
-        defaults = {a.arg: const_int(d) for a, d in zip(args.args[len(args.args) - len(args.defaults):], args.defaults) if not is_none(d)}
-        return IRFunction(self.fn.name, params, self.kinds, returns, self.body, hidden=hidden + [f"{p}.set" for p in hidden],
+        defaults = {a.arg: None if is_none(d) else const_int(d) for a, d in zip(args.args[len(args.args) - len(args.defaults):], args.defaults)}
+        return IRFunction(self.fn.name, params, self.kinds, returns, self.body, hidden=flags,
                           defaults=defaults, returns_tuple=self.fn.name in self.all_kinds.tuples)
