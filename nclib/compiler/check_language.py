@@ -18,22 +18,13 @@ from __future__ import annotations
 import ast
 
 from nclib.compiler.language import (BINOP_HINTS, BINOPS, BUILTINS, CMPOPS, HINTS, LOOP_BINOPS, METHOD_HINTS, METHODS,
-                                     TYPE_NAMES, assigned_names, const_int, is_range, square_root)
+                                     OPERATORS, TYPE_NAMES, assigned_names, const_int, construct, is_range, square_root)
 from nclib.errors import Problem
 
 
 def check_language(module) -> list[Problem]:
     """The problems of every function of `module` (a `collect_functions.Module`), function by function."""
     return check_functions(module.file, module.functions, list(module.functions))
-
-
-def _construct(node: ast.AST) -> str:
-    """The words naming an unsupported node in a problem."""
-    if isinstance(node, ast.Constant):
-        return f"{type(node.value).__name__} literal {node.value!r}"
-    return {ast.Lambda: "lambda", ast.ListComp: "list comprehension", ast.GeneratorExp: "generator expression",
-            ast.Global: "global statement", ast.Try: "try statement", ast.ClassDef: "class definition"}.get(
-        type(node), type(node).__name__)
 
 
 class LanguageChecker(ast.NodeVisitor):
@@ -51,7 +42,7 @@ class LanguageChecker(ast.NodeVisitor):
 
     def generic_visit(self, node: ast.AST) -> None:
         if type(node) in HINTS:
-            self.report(node, _construct(node), HINTS[type(node)])
+            self.report(node, construct(node), HINTS[type(node)])
             return
         super().generic_visit(node)
 
@@ -93,7 +84,7 @@ class LanguageChecker(ast.NodeVisitor):
             return
         hint = {str: "encode text as a list of integers", float: "scale to integers (fixed point)"}.get(
             type(node.value), "use an integer")
-        self.report(node, _construct(node), hint)
+        self.report(node, construct(node), hint)
 
     def visit_Name(self, node: ast.Name) -> None:
         if node.id in ("True", "False"):
@@ -109,7 +100,7 @@ class LanguageChecker(ast.NodeVisitor):
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
         if type(node.op) not in BINOPS and not isinstance(node.op, LOOP_BINOPS):
-            self.report(node, f"operator {type(node.op).__name__}", BINOP_HINTS.get(type(node.op), "use + - * // %"))
+            self.report(node, f"operator {OPERATORS[type(node.op)]}", BINOP_HINTS.get(type(node.op), "use + - * // %"))
         if isinstance(node.op, ast.Mult) and isinstance(node.left, ast.List):
             self.visit_List(node.left, repeat=True)
             self.visit(node.right)
@@ -137,7 +128,7 @@ class LanguageChecker(ast.NodeVisitor):
                 self.report(node, f"{'is not' if isinstance(op, ast.IsNot) else 'is'} between two values",
                             "use is / is not only with None (x is None); compare numbers with == or !=")
             elif type(op) not in CMPOPS and not isinstance(op, (ast.Is, ast.IsNot)):
-                self.report(node, f"comparison {type(op).__name__}", "use < <= > >= == != (for membership, loop over the list)")
+                self.report(node, f"comparison {OPERATORS[type(op)]}", "use < <= > >= == != (for membership, loop over the list)")
         if len(node.ops) == 1 and any(nones):
             if all(nones) or not isinstance(node.ops[0], (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
                 self.report(node, "this comparison with None", "write x is None or x is not None")
@@ -149,7 +140,7 @@ class LanguageChecker(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         if node.keywords:
-            self.report(node, "keyword arguments", "pass arguments by position")
+            self.report(node, f"keyword arguments `{', '.join(map(ast.unparse, node.keywords))}`", "pass arguments by position")
         if isinstance(node.func, ast.Attribute):
             self.method_call(node)
             return
@@ -274,11 +265,11 @@ class LanguageChecker(ast.NodeVisitor):
             self.visit(target.value)
             self.visit(target.slice)
             return
-        self.report(target, f"assignment to {_construct(target)}", "assign to a variable or to one list element x[i]")
+        self.report(target, f"assignment to {construct(target)}", "assign to a variable or to one list element x[i]")
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if type(node.op) not in BINOPS and not isinstance(node.op, LOOP_BINOPS):
-            self.report(node, f"augmented operator {type(node.op).__name__}=", BINOP_HINTS.get(type(node.op), "use += -= *= //= %="))
+            self.report(node, f"augmented operator {OPERATORS[type(node.op)]}=", BINOP_HINTS.get(type(node.op), "use += -= *= //= %="))
         self._check_target(node.target)
         self.visit(node.value)
 
@@ -297,7 +288,7 @@ class LanguageChecker(ast.NodeVisitor):
         if node.orelse:
             self.report(node.orelse[0], "for ... else", "use a flag variable set before break")
         if not isinstance(node.target, ast.Name):
-            self.report(node.target, f"loop target {_construct(node.target)}", "loop over one variable")
+            self.report(node.target, f"loop target {construct(node.target)}", "loop over one variable")
         it = node.iter
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "reversed":
             if len(it.args) != 1 or it.keywords:

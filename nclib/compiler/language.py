@@ -40,7 +40,7 @@ HINTS = {
     ast.AsyncFor: "write a plain for loop",
     ast.AsyncWith: "remove the with block",
     ast.Delete: "overwrite the value instead of deleting it",
-    ast.Attribute: "use the builtins len/min/max/abs and indexing; methods such as append are not available (preallocate with [0] * n)",
+    ast.Attribute: "use local variables, the builtins len/min/max/abs and indexing; the only methods are append, pop and copy of a list variable",
     ast.Starred: "pass arguments one by one",
     ast.Slice: "assign the elements one at a time in a loop",
     ast.JoinedStr: "return numbers, not strings",
@@ -49,6 +49,40 @@ HINTS = {
 }
 if hasattr(ast, "TryStar"):
     HINTS[ast.TryStar] = HINTS[ast.Try]
+
+# The Python words for each node type a problem can name (never the class name of the AST).
+CONSTRUCTS = {
+    ast.ClassDef: "class definition", ast.Import: "import statement", ast.ImportFrom: "import statement",
+    ast.Try: "try statement", ast.With: "with statement", ast.Lambda: "lambda", ast.Global: "global statement",
+    ast.Nonlocal: "nonlocal statement", ast.Dict: "dict literal", ast.Set: "set literal", ast.ListComp: "list comprehension",
+    ast.SetComp: "set comprehension", ast.DictComp: "dict comprehension", ast.GeneratorExp: "generator expression",
+    ast.Yield: "yield expression", ast.YieldFrom: "yield from expression", ast.Await: "await expression",
+    ast.AsyncFunctionDef: "async def", ast.AsyncFor: "async for loop", ast.AsyncWith: "async with statement",
+    ast.Delete: "del statement", ast.Attribute: "attribute access", ast.Starred: "starred expression", ast.Slice: "slice",
+    ast.JoinedStr: "f-string", ast.NamedExpr: "assignment expression :=", ast.Match: "match statement",
+    ast.Tuple: "tuple", ast.List: "list display", ast.Subscript: "subscript", ast.Call: "call", ast.Name: "name",
+}
+if hasattr(ast, "TryStar"):
+    CONSTRUCTS[ast.TryStar] = "try statement"
+SHOWN = (ast.Attribute, ast.Starred, ast.Tuple, ast.List, ast.Subscript, ast.Call, ast.Name, ast.Slice)  # named with their source text
+OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**",
+             ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.MatMult: "@",
+             ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Is: "is",
+             ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+
+
+def construct(node: ast.AST) -> str:
+    """The Python words naming `node` in a problem: "f-string", "set literal", "attribute access
+    `math.pi`", "str literal 'abc'", ... (the source text of a short expression is shown)."""
+    if isinstance(node, ast.Constant):
+        if node.value is Ellipsis:
+            return "the literal ..."
+        return f"{type(node.value).__name__} literal {node.value!r}"
+    words = CONSTRUCTS.get(type(node), "statement" if isinstance(node, ast.stmt) else "expression")
+    if isinstance(node, SHOWN) or words in ("statement", "expression"):
+        text = ast.unparse(node)
+        return f"{words} `{text}`" if len(text) <= 40 else words
+    return words
 
 METHODS = {"append": (1, 1), "pop": (0, 1), "copy": (0, 0)}  # list methods: (fewest, most) arguments
 METHOD_HINTS = {
