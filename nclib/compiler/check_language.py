@@ -8,14 +8,18 @@ strings and floats, unknown calls and methods, wrong arities, slices with a step
 loop, None outside the sentinel forms, and so on. Checks of kinds (int or list) come later, in
 `check_kinds`, once every construct is known to be one the kind inference understands.
 
-Marks it leaves on the tree: `_none_ok` on a None literal in an accepted place, and `_bool_is` on
+Marks it leaves on the tree: `_none_ok` on a None literal in an accepted place, `_bool_is` on
 `flag is True` / `flag is False` where the name only ever holds True or False (the lowering
-compares it as an int).
+compares it as an int), and `_rejected` on every node it reports. `without_rejected` then gives
+the later checks the functions without the statements holding a rejected node, and the filter
+(`FollowOn`) that keeps a problem those statements explain from being reported a second time.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
+import dataclasses
 
 from nclib.compiler.language import (BINOP_HINTS, BINOPS, BUILTINS, CMPOPS, HINTS, LOOP_BINOPS, METHOD_HINTS, METHODS,
                                      OPERATORS, TYPE_NAMES, assigned_names, const_int, construct, is_range, square_root)
@@ -38,6 +42,7 @@ class LanguageChecker(ast.NodeVisitor):
         self.loop_depth = 0
 
     def report(self, node: ast.AST, construct: str, hint: str) -> None:
+        node._rejected = True  # the later checks leave its statement out (`without_rejected`)
         self.problems.append(Problem(self.file, getattr(node, "lineno", 0), getattr(node, "col_offset", 0) + 1, construct, hint))
 
     def generic_visit(self, node: ast.AST) -> None:
@@ -173,7 +178,8 @@ class LanguageChecker(ast.NodeVisitor):
                     default = self.functions[name].args.defaults[self.functions[name].args.args.index(param) - required]
                     if isinstance(arg, ast.Constant) and arg.value is None and isinstance(default, ast.Constant) and default.value is None:
                         arg._none_ok = True
-                if not required <= len(node.args) <= expected:
+                if not required <= len(node.args) <= expected and not node.keywords and not any(
+                        isinstance(a, ast.Starred) for a in node.args):  # (those are reported, with the arguments they hide)
                     takes = f"{expected}" if required == expected else f"{required} to {expected}"
                     self.report(node, f"call of {name} with {len(node.args)} arguments", f"{name} takes {takes}")
             elif getattr(node.func, "_imported", None):
@@ -368,3 +374,116 @@ def check_functions(file: str, functions: dict[str, ast.FunctionDef], names: lis
     for name in names:
         checker.check_function(functions[name])
     return checker.problems
+
+
+# -- what the later checks see when the language check found problems ---------------------------------
+
+def without_rejected(module) -> tuple:
+    """(a copy of `module` without the rejected constructs, the follow-on filter): every statement
+    holding a construct `check_language` reported is left out (a compound statement whose header
+    holds one, with its body), so that the kind and recursion checks run on what can still be
+    checked. The names such a statement assigned, the names computed from them, and the functions
+    that lost a statement are tainted: `FollowOn.caused` says which later problems come from a
+    rejected construct rather than from the code around it (reported once, never twice)."""
+    functions, follow_on = {}, FollowOn()
+    for name, fn in module.functions.items():
+        fn = copy.deepcopy(fn)
+        tainted = _clean_signature(fn)
+        fn.body = _clean_body(fn.body, tainted)
+        if LOST in tainted or getattr(fn, "_rejected", False):
+            follow_on.functions.add(name)
+        follow_on.names[name] = tainted
+        functions[name] = fn
+    for name, fn in functions.items():
+        follow_on.spread(name, fn)
+    return dataclasses.replace(module, functions=functions, defined={**module.defined, **functions}), follow_on
+
+
+def _rejected(node: ast.AST) -> bool:
+    return any(getattr(n, "_rejected", False) for n in ast.walk(node))
+
+
+def _clean_signature(fn: ast.FunctionDef) -> set[str]:
+    """Drop what the language check rejected in `fn`'s signature; the names it loses are tainted."""
+    args, tainted = fn.args, set()
+    if getattr(fn, "_rejected", False):
+        tainted |= {a.arg for a in [args.vararg, args.kwarg, *args.kwonlyargs] if a is not None}
+        args.args, args.posonlyargs, args.kwonlyargs, args.kw_defaults = args.posonlyargs + args.args, [], [], []
+        args.vararg = args.kwarg = None
+    first = len(args.args) - len(args.defaults)
+    for k, default in enumerate(args.defaults):
+        if _rejected(default):
+            args.defaults[k] = ast.Constant(0)
+            tainted.add(args.args[first + k].arg)
+    fn.decorator_list = []
+    return tainted
+
+
+def _headers(stmt: ast.stmt) -> list[ast.AST]:
+    """The parts of a statement outside its nested bodies (the whole of a simple statement)."""
+    if isinstance(stmt, (ast.If, ast.While)):
+        return [stmt.test]
+    if isinstance(stmt, ast.For):
+        return [stmt.target, stmt.iter]
+    return [stmt]
+
+
+def _clean_body(body: list[ast.stmt], tainted: set[str]) -> list[ast.stmt]:
+    """`body` without its rejected statements (their assigned names added to `tainted`)."""
+    out = []
+    for stmt in body:
+        if getattr(stmt, "_rejected", False) or any(_rejected(h) for h in _headers(stmt)):
+            tainted |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            tainted.add(LOST)
+            continue
+        for field in ("body", "orelse"):
+            if isinstance(stmt, (ast.If, ast.While, ast.For)) and getattr(stmt, field):
+                setattr(stmt, field, _clean_body(getattr(stmt, field), tainted) or [ast.Pass()])
+        out.append(stmt)
+    return out or [ast.Pass()]
+
+
+LOST = "<a statement was left out>"  # in a function's tainted names: the function lost a statement
+
+
+class FollowOn:
+    """The tainted names of each function and the functions that lost a statement; `caused` tells
+    a later problem that one of them explains."""
+
+    def __init__(self):
+        self.names: dict[str, set[str]] = {}
+        self.functions: set[str] = set()
+        self.spans: list[tuple[tuple[int, int], tuple[int, int]]] = []
+
+    def mentions(self, fname: str, node: ast.AST) -> bool:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and (n.id in self.names[fname] or n.id in self.functions):
+                return True
+        return False
+
+    def spread(self, fname: str, fn: ast.FunctionDef) -> None:
+        """Taint the names computed from tainted ones (to a fixed point), then note the span of
+        every statement of `fn` that mentions a tainted name or calls a function that lost a statement."""
+        statements = [s for s in ast.walk(fn) if isinstance(s, ast.stmt) and s is not fn]
+        changed = True
+        while changed:
+            changed = False
+            for stmt in statements:
+                if any(self.mentions(fname, h) for h in _headers(stmt)):
+                    new = {n.id for h in _headers(stmt) for n in ast.walk(h)
+                           if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} - self.names[fname]
+                    if new:
+                        self.names[fname] |= new
+                        changed = True
+        for stmt in statements:
+            heads = _headers(stmt)
+            if any(self.mentions(fname, h) for h in heads):
+                end = max(((h.end_lineno, h.end_col_offset) for h in heads), default=(stmt.lineno, stmt.col_offset))
+                self.spans.append(((stmt.lineno, stmt.col_offset + 1), (end[0], end[1] + 1)))
+        if fname in self.functions:  # its recursion check (at the def line) may have lost the base case
+            self.spans.append(((fn.lineno, fn.col_offset + 1), (fn.lineno, fn.col_offset + 1)))
+
+    def caused(self, problem: Problem) -> bool:
+        """The problem lies in a statement that mentions a tainted name (or in a tainted function's
+        def line): it follows from a construct reported already."""
+        return any(start <= (problem.line, problem.col) <= end for start, end in self.spans)

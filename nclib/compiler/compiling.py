@@ -13,7 +13,11 @@
     allocate           virtual -> physical registers (regalloc.py)
     assemble           IR -> machine lines and the program tensors (assemble.py)
 
-Every problem the checks find is reported at once, sorted by line, before anything is built.
+Every problem the checks find is reported at once, sorted by line, before anything is built: when
+the language check rejects a construct, the kind and recursion checks still run on the functions
+without the statements holding it (`check_language.without_rejected`), and a later problem that
+the rejected construct explains (a name it assigned, a function that lost a statement) is not
+reported a second time.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import re
 
 from nclib.compiler.assemble import Assembly, assemble, reachable_functions
 from nclib.compiler.check_kinds import check_kinds
-from nclib.compiler.check_language import check_language
+from nclib.compiler.check_language import check_language, without_rejected
 from nclib.compiler.check_recursion import check_recursion
 from nclib.compiler.collect_functions import collect_functions, warn_unreached
 from nclib.compiler.desugar import desugar
@@ -85,12 +89,12 @@ def compile_source(source: str, entry: str, values: tuple[int, int] = (0, 256), 
     module, problems = collect_functions(tree, file, entry)  # ast.Module -> Module (entry + reached functions), duplicate defs
     warn_unreached(module)                                    # Module -> a warning per uncompiled function that could not compile
     problems += check_language(module)                        # Module -> constructs outside the subset
-    if not problems:
-        kinds = infer_kinds(module)                           # Module -> Kinds (int / list of every name and result)
-        problems += check_kinds(module, kinds)                # Module, Kinds -> names, arguments, returns mixing kinds
-        problems += check_recursion(module)                   # Module -> recursion without a base case
+    checked, follow_on = without_rejected(module) if problems else (module, None)  # what the later checks can still check
+    kinds = infer_kinds(checked)                              # Module -> Kinds (int / list of every name and result)
+    later = check_kinds(checked, kinds) + check_recursion(checked)  # kinds mixing; recursion without a base case
+    problems += [p for p in later if follow_on is None or not follow_on.caused(p)]  # not what a rejection explains
     if problems:
-        raise CompileError(sorted(problems, key=lambda p: (p.line, p.col)))
+        raise CompileError(sorted(set(problems), key=lambda p: (p.line, p.col, p.construct)))
     functions = lower(module, kinds)                          # Module, Kinds -> {name: IRFunction} (virtual registers)
     functions = {name: functions[name] for name in reachable_functions(functions, entry)}  # only what the IR calls
     n_regs = max(allocate(fn) for fn in functions.values())  # IRFunction.phys filled in place -> registers needed

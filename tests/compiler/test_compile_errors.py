@@ -111,3 +111,54 @@ def test_window_rule_is_the_documented_one():
             except ValueError as err:
                 refused = "must contain 0 and 1" in str(err)
             assert refused == (not lo <= 0 < 1 < hi), (lo, hi)
+
+
+SEVERAL_PHASES = """def helper(a: list[int]) -> int:
+    return a[0]
+
+def f(x: int, xs: list[int]) -> int:
+    d = {}
+    d[1] = 2
+    y = foo(x)
+    z = y + 1
+    z[0] = 3
+    w = xs - 1
+    try:
+        x += 1
+    except ValueError:
+        pass
+    s = g(k=x)
+    return helper(xs) + s + r(x) + LIMIT
+
+def g(k: int) -> int:
+    return k
+
+def r(n: int) -> int:
+    return r(n - 1)
+"""
+
+
+def test_problems_of_every_phase_are_reported_once():
+    """A rejected construct no longer hides the kind and recursion problems of the same function;
+    what it explains (d[1] on the rejected dict, z[0] on a value computed from an unknown call, the
+    arity of a call with keyword arguments) is not reported a second time."""
+    with pytest.raises(CompileError) as info:
+        nclib.compile(SEVERAL_PHASES, entry="f")
+    found = [(p.line, p.construct) for p in info.value.problems]
+    assert found == [
+        (5, "dict literal"),
+        (7, "call of unknown function foo"),
+        (10, "arithmetic on a list"),
+        (11, "try statement"),
+        (15, "keyword arguments `k=x`"),
+        (16, "global name LIMIT"),
+        (21, "recursion without a base case in r"),
+    ], found
+    assert [p.line for p in info.value.problems] == sorted(p.line for p in info.value.problems)
+
+
+def test_a_statement_left_out_does_not_fake_a_missing_base_case():
+    source = "def f(n: int) -> int:\n    if n < 1.5:\n        return 0\n    return f(n - 1)\n"
+    with pytest.raises(CompileError) as info:
+        nclib.compile(source, entry="f")
+    assert [p.construct for p in info.value.problems] == ["float literal 1.5"]
