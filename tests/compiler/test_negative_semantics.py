@@ -129,3 +129,130 @@ def test_bit_tricks_on_negative_numbers(entry, arity):
     calls = [(v,) for v in values] if arity == 1 else [(a, b) for a in values for b in values]
     calls = [c for c in calls if -1000 <= fn(*c) < 1000]
     assert prog.decode(prog.execute(*prog.encode(calls))) == [int(fn(*c)) for c in calls]
+
+
+# -- negative indices computed at run time --------------------------------------------------------
+
+INDICES = '''
+def before(a: list[int], i: int) -> int:
+    return a[i - 1]
+
+def write(a: list[int], i: int, v: int) -> list[int]:
+    b = list(a)
+    b[i] = v
+    b[i - 2] += v
+    return b
+
+def last_but(a: list[int], k: int) -> int:
+    return a[-k]
+
+def literal_from_end(a: list[int]) -> int:
+    return a[-2]
+
+def circular_read(a: list[int], start: int, k: int) -> int:
+    total = 0
+    for i in range(start, start + len(a)):
+        total += a[i - k]
+    return total
+
+def wiggle_sort(a: list[int]) -> list[int]:
+    for i in range(1, len(a)):
+        if (i % 2 == 1) == (a[i - 1] > a[i]):
+            a[i - 1], a[i] = a[i], a[i - 1]
+    return a
+
+def rotate_left(a: list[int], k: int) -> list[int]:
+    n = len(a)
+    out = [0] * n
+    for i in range(n):
+        out[i - k] = a[i]
+    return out
+
+def guard_then_rebind(a: list[int], i: int) -> int:
+    if i >= 1:
+        i = i - 3
+        return a[i]
+    return 0
+
+def name_then_element(a: list[int], i: int) -> list[int]:
+    i, a[i] = i - 4, 7
+    return a
+
+def guard_in_a_loop(a: list[int], n: int) -> int:
+    i = 2
+    s = 0
+    while i > 0 and n > 0:
+        s += a[i - 1]
+        i -= 2
+        n -= 1
+        s += a[i]
+    return s
+
+def counted_down(a: list[int], m: int) -> int:
+    j = 0
+    for _ in range(m):
+        j = j - 1
+    return a[j]
+
+def guard_in_an_expression(a: list[int], i: int) -> int:
+    return a[i - 1] if i >= 1 else a[i]
+'''
+
+
+def _outcome(fn, args):
+    try:
+        return fn(*[list(a) if isinstance(a, list) else a for a in args])
+    except IndexError:
+        return "IndexError"
+
+
+@pytest.mark.parametrize("entry, calls", [
+    ("before", [([4, 5, 6], i) for i in range(-4, 5)]),
+    ("write", [([4, 5, 6], i, 3) for i in range(-4, 4)]),
+    ("last_but", [([4, 5, 6], k) for k in range(-3, 6)]),
+    ("literal_from_end", [([],), ([7],), ([7, 8],), ([7, 8, 9],)]),
+    ("circular_read", [([1, 2, 3, 4], s, k) for s in (0, 1, 3) for k in range(0, 10)]),
+    ("wiggle_sort", [([],), ([1],), ([3, 1, 2, 5, 4],), ([1, 2, 3, 4, 5, 6],), ([6, 5, 4, 3, 2, 1, 0],)]),
+    ("rotate_left", [([1, 2, 3, 4, 5], k) for k in range(0, 8)]),
+    ("guard_then_rebind", [([1, 2, 3, 4], i) for i in range(-2, 6)]),
+    ("name_then_element", [([1, 2, 3, 4, 5], i) for i in range(0, 6)]),
+    ("guard_in_a_loop", [([1, 2, 3], n) for n in range(0, 3)]),
+    ("counted_down", [([1, 2, 3], m) for m in range(0, 5)]),
+    ("guard_in_an_expression", [([1, 2, 3], i) for i in range(-4, 4)]),
+])
+def test_run_time_negative_indices_count_from_the_end(entry, calls):
+    """-len(a) <= i < 0 addresses a[len(a) + i] for reads, writes and a[i] += v; below -len(a)
+    (and at len(a) or above) the run stops at the bounds check, like CPython's IndexError --
+    also for a literal a[-k] on a list shorter than k. The last five are the analysis's traps: a
+    guard forgotten when its name is rebound (also by a loop's back edge, or a tuple target
+    stored before the element), a name counted down."""
+    namespace = {}
+    exec(INDICES, namespace)  # noqa: S102 -- this file's own source is the oracle
+    prog = nclib.compile(INDICES, entry=entry, values=(-16, 16))
+    for args in calls:
+        want = _outcome(namespace[entry], args)
+        if want == "IndexError":
+            with pytest.raises(nclib.errors.MachineFault, match="list index out of range"):
+                prog(*args)
+        else:
+            assert prog(*args) == want, (entry, args)
+
+
+def test_soft_mode_reads_a_negative_index_from_the_end():
+    prog = nclib.compile(INDICES, entry="before", values=(-8, 8), memory=7)
+    calls = [([3, -2, 5], i) for i in (-2, -1, 0, 1, 2, 3)]
+    res = prog.execute(*prog.encode(calls, mode="soft"), mode="soft", max_steps=200)
+    assert prog.decode(res, "soft") == [a[i - 1] for a, i in calls]
+
+
+@pytest.mark.parametrize("loop", ["range(len(a))", "range(1, len(a), 2)", "reversed(range(len(a)))"])
+def test_provably_non_negative_indices_get_no_wrap(loop):
+    """An index the analysis proves >= 0 (a range loop from a non-negative start, len, sums and
+    products of such) compiles to the plain load; an unproven one gains the wrap (its `lt #0`)."""
+    def compares(index: str) -> int:
+        source = f"def f(a: list[int], j: int) -> int:\n    s = 0\n    k = 0\n    for i in {loop}:\n" \
+                 f"        k += 1\n        s += a[{index}]\n    return s\n"
+        return nclib.compile(source, entry="f", values=(-64, 64)).listing().count(" lt ")
+    plain = compares("0")
+    assert compares("i") == compares("i * 2 // 3") == compares("min(i, k)") == compares("(i + j) % len(a)") == plain
+    assert compares("i - 1") == compares("j") == plain + 1
