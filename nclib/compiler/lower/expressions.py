@@ -192,5 +192,5 @@ class ExpressionLowering:
         base, index = self.number(node.value), self.number(node.slice)
         self.at(node)
         out = self.out(dst)
-        self.indexed(node, base, index, lambda i: self.emit("load", out, [base, i], imm=1, check=True))
+        self.emit("load", out, [base, index], imm=1, check=True)
         return out

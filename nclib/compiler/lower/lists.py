@@ -8,46 +8,13 @@ moves it to a fresh block (`check_kinds` ensures no other name holds the old add
 from __future__ import annotations
 
 import ast
-from functools import cached_property
 
 from nclib.compiler.ir import Const
 from nclib.compiler.language import const_int
-from nclib.compiler.lower.indices import IndexFacts
 
 
 class ListLowering:
     """List operations; `method_<name>` lowers `x.<name>(...)`."""
-
-    @cached_property
-    def index_facts(self) -> IndexFacts:
-        """Which indices of the function are provably >= 0 (`lower.indices`)."""
-        return IndexFacts(self.fn)
-
-    def wraps(self, subscript: ast.Subscript) -> bool:
-        """Whether a[i] needs the wrap from the end (see `indexed`)."""
-        return not (self.index_facts.non_negative(subscript) or _from_end(subscript))
-
-    def indexed(self, subscript: ast.Subscript, base, index, access) -> None:
-        """Emit `access(i)` -- the load or store of `subscript` (a[i]) given the operand indexing list
-        `base` -- for the index operand `index` with Python's meaning: a[i] with -len(a) <= i < 0 is
-        a[len(a) + i]; an index still out of range stops at the access's bounds check (IndexError).
-        The wrap costs a test and a taken jump (the access is emitted twice, once per case) and is
-        left out where i is provably >= 0 (`lower.indices`), and for `len(a) - k` (k a literal >= 1),
-        the desugared a[-k], where an index below 0 means k > len(a): Python's IndexError."""
-        if not self.wraps(subscript):
-            access(index)
-            return
-        negative, n, wrapped = self.temp(), self.temp(), self.temp()
-        plain, done = self.label("index"), self.label("indexed")
-        self.emit("lt", negative, [index, Const(0)])
-        self.emit("jz", args=[negative], target=plain)
-        self.emit("load", n, [base, Const(0)])
-        self.emit("add", wrapped, [index, n])
-        access(wrapped)
-        self.emit("jmp", target=done)
-        self.place(plain)
-        access(index)
-        self.place(done)
 
     def expr_List(self, node: ast.List, dst):
         values = [self.expr(e) for e in node.elts]
@@ -270,12 +237,3 @@ class ListLowering:
         n = self.temp()
         self.emit("load", n, [owner, Const(0)])
         return self.copy_list(owner, Const(0), n, dst)
-
-
-def _from_end(subscript: ast.Subscript) -> bool:
-    """a[len(a) - k] for a name a and an int literal k >= 1 (what `desugar` makes of a[-k])."""
-    index, base = subscript.slice, subscript.value
-    return isinstance(base, ast.Name) and isinstance(index, ast.BinOp) and isinstance(index.op, ast.Sub) \
-        and isinstance(index.left, ast.Call) and isinstance(index.left.func, ast.Name) and index.left.func.id == "len" \
-        and len(index.left.args) == 1 and isinstance(index.left.args[0], ast.Name) and index.left.args[0].id == base.id \
-        and (const_int(index.right) or 0) >= 1

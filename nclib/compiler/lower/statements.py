@@ -101,7 +101,7 @@ class StatementLowering:
             self.defined(target.id)
         else:
             base, index = self.expr(target.value), self.expr(target.slice)
-            self.indexed(target, base, index, lambda i: self.emit("store", None, [base, i, value], imm=1, check=True))
+            self.emit("store", None, [base, index, value], imm=1, check=True)
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.target, ast.Name):
@@ -110,10 +110,6 @@ class StatementLowering:
             self.binary(node.op, node.target.id, value, node.target.id)
             return
         base, index = self.number(node.target.value), self.number(node.target.slice)
-        if self.wraps(node.target):  # the wrapped index, kept for the load and the store
-            kept = self.temp()
-            self.indexed(node.target, base, index, lambda i: self.emit("mov", kept, [i]))
-            index = kept
         old = self.temp()
         self.emit("load", old, [base, index], imm=1, check=True)
         value = self.number(node.value)
