@@ -95,12 +95,10 @@ class ExpressionLowering:
             literal = const_int(node)
             if literal is not None:
                 return Const(literal)
-        if isinstance(node.op, ast.Invert):
-            # ~x == -1 - x: -1 is in the window whenever ~x and x are (one of them is negative),
-            # while -x is not for x == lo of a window like [-128, 128)
-            value, minus_one, out = self.number(node.operand), self.temp(), self.out(dst)
-            self.emit("neg", minus_one, [Const(1)])
-            self.emit("sub", out, [minus_one, value])
+        if isinstance(node.op, ast.Invert):  # ~x == -x - 1
+            out = self.out(dst)
+            self.emit("neg", out, [self.number(node.operand)])
+            self.emit("sub", out, [out, Const(1)])
             return out
         a = self.truth(node.operand) if isinstance(node.op, ast.Not) else self.number(node.operand)
         out = self.out(dst)
