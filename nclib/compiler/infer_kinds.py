@@ -146,10 +146,6 @@ def expr_kind(kinds: dict[str, str], returns: dict[str, str], node: ast.AST) -> 
 
 
 def _is_tuple_value(node: ast.AST, tuples: set[str]) -> bool:
-    return isinstance(node, ast.Tuple) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in tuples)
-
-
-def _is_tuple_value(node: ast.AST, tuples: set[str]) -> bool:
     """A tuple display, or a call of a function whose every return is a tuple."""
     return isinstance(node, ast.Tuple) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in tuples)
 

@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from nclib.machine import backend, isa
-from nclib.machine.isa import (F_A, F_B, F_C, F_CHECK, F_DST, F_IMM, F_OP, F_TARGET, FAULT_DIVZERO, FAULT_INDEX,
+from nclib.machine.isa import (F_A, F_B, F_DST, F_OP, F_TARGET, FAULT_DIVZERO, FAULT_INDEX,
                                FAULT_MEMORY, FAULT_NO_RETURN, FAULT_RAISE, FAULT_STACK, HALT_LINE, HP, RV)
 from nclib.machine.soft import SoftTables, soft_parameters, soft_step
 from nclib.machine.state import HardState, SoftState

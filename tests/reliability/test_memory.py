@@ -5,9 +5,7 @@ growing the process; hard mode keeps working on any window."""
 from __future__ import annotations
 
 import json
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch

@@ -5,7 +5,6 @@ and a typo'd config field names the closest real one. Tiny random LLaMA-3.2-shap
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
